@@ -1,0 +1,99 @@
+"""The stack configuration: one validated model per concern, read before any resource is declared.
+
+A stack file holds `webstack:<section>` objects (see README, "Configuration"). Every section is checked against
+its model; the first run of `pulumi preview` with a typo or an out-of-range value stops with a message that
+names the key, says what is allowed and how to set it, and declares nothing.
+"""
+
+import json
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .network import NetworkConfig
+
+NAMESPACE = "webstack"
+
+# Each section of the stack file and the model that validates it.
+SECTIONS: dict[str, type[BaseModel]] = {
+    "network": NetworkConfig,
+}
+# Plain string keys of the namespace.
+SCALARS = ("owner",)
+
+
+class StackConfigError(Exception):
+    """The stack file holds a value the program cannot deploy."""
+
+
+class StackConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    project: str
+    stack: str
+    region: str
+    owner: str
+    network: NetworkConfig
+
+    @property
+    def prefix(self) -> str:
+        """Stem of every resource name: `webstack-dev`."""
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Applied to every resource through the providers' default tags."""
+        return {"project": self.project, "stack": self.stack, "owner": self.owner}
+
+
+def _describe(key: str, error: dict[str, Any]) -> str:
+    path = ".".join(str(part) for part in error["loc"])
+    full_key = f"{key}.{path}" if path else key
+    if error["type"] == "extra_forbidden":
+        return f"{full_key}: unknown key; remove it or fix its spelling (see README, Configuration)"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    shown = f" = {json.dumps(value)}" if not isinstance(value, dict) and value is not None else ""
+    return f"{full_key}{shown}: {message}. Set it with `pulumi config set --path {full_key} <value>`"
+
+
+def _all_config() -> dict[str, Any]:
+    # The CLI hands config to the program through the environment; the test harness through set_all_config.
+    merged = dict(pulumi.runtime.get_config_env())
+    merged.update(pulumi.runtime.config.CONFIG.get())
+    return merged
+
+
+def _parse(section: str, model: type[BaseModel], config: pulumi.Config) -> BaseModel:
+    key = f"{NAMESPACE}:{section}"
+    try:
+        raw = config.get_object(section) or {}
+    except (json.JSONDecodeError, pulumi.ConfigTypeError) as exc:
+        raise StackConfigError(f"{key} must be an object of settings ({exc})") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n  ".join(_describe(key, error) for error in exc.errors())
+        raise StackConfigError(f"invalid stack configuration:\n  {problems}") from None
+
+
+def load_stack_config() -> StackConfig:
+    """Validate the whole stack file; raises StackConfigError naming every bad key."""
+    config = pulumi.Config(NAMESPACE)
+    known = {f"{NAMESPACE}:{name}" for name in (*SECTIONS, *SCALARS)}
+    unknown = sorted(k for k in _all_config() if k.startswith(f"{NAMESPACE}:") and k not in known)
+    if unknown:
+        raise StackConfigError(
+            f"unknown configuration keys {', '.join(unknown)}; the {NAMESPACE} namespace takes "
+            f"{', '.join(sorted(known))} (see README, Configuration)")
+    region = pulumi.Config("aws").get("region")
+    if not region:
+        raise StackConfigError("aws:region is not set; set it with `pulumi config set aws:region ap-northeast-1`")
+    owner = config.get("owner")
+    if not owner:
+        raise StackConfigError(f"{NAMESPACE}:owner is not set; it tags every resource. Set it with "
+                               f"`pulumi config set {NAMESPACE}:owner <team>`")
+    sections = {name: _parse(name, model, config) for name, model in SECTIONS.items()}
+    return StackConfig(project=pulumi.get_project(), stack=pulumi.get_stack(), region=region, owner=owner,
+                       **sections)

@@ -1,0 +1,21 @@
+"""Fixtures shared by every test: the captured dev and prd stacks (see tests/harness.py)."""
+
+import pytest
+
+from tests.harness import Capture, run_stack
+
+
+@pytest.fixture(scope="session")
+def dev() -> Capture:
+    return run_stack("dev")
+
+
+@pytest.fixture(scope="session")
+def prd() -> Capture:
+    return run_stack("prd")
+
+
+@pytest.fixture(scope="session", params=["dev", "prd"])
+def stack(request) -> Capture:
+    """Each real stack in turn, for rules that hold everywhere."""
+    return run_stack(request.param)
