@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .data import DataConfig
 from .network import NetworkConfig
 
 NAMESPACE = "webstack"
@@ -18,6 +19,7 @@ NAMESPACE = "webstack"
 # Each section of the stack file and the model that validates it.
 SECTIONS: dict[str, type[BaseModel]] = {
     "network": NetworkConfig,
+    "data": DataConfig,
 }
 # Plain string keys of the namespace.
 SCALARS = ("owner",)
@@ -35,6 +37,7 @@ class StackConfig(BaseModel):
     region: str
     owner: str
     network: NetworkConfig
+    data: DataConfig
 
     @property
     def prefix(self) -> str:
@@ -65,17 +68,19 @@ def _all_config() -> dict[str, Any]:
     return merged
 
 
-def _parse(section: str, model: type[BaseModel], config: pulumi.Config) -> BaseModel:
+def _parse(section: str, model: type[BaseModel], config: pulumi.Config) -> tuple[Any, list[str]]:
+    """The validated section, or the problems that stop it."""
     key = f"{NAMESPACE}:{section}"
     try:
         raw = config.get_object(section) or {}
     except (json.JSONDecodeError, pulumi.ConfigTypeError) as exc:
-        raise StackConfigError(f"{key} must be an object of settings ({exc})") from None
+        return None, [f"{key} must be an object of settings ({exc})"]
+    if not isinstance(raw, dict):
+        return None, [f"{key} must be an object of settings, not {json.dumps(raw)}"]
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw), []
     except ValidationError as exc:
-        problems = "\n  ".join(_describe(key, error) for error in exc.errors())
-        raise StackConfigError(f"invalid stack configuration:\n  {problems}") from None
+        return None, [_describe(key, error) for error in exc.errors()]
 
 
 def load_stack_config() -> StackConfig:
@@ -94,6 +99,11 @@ def load_stack_config() -> StackConfig:
     if not owner:
         raise StackConfigError(f"{NAMESPACE}:owner is not set; it tags every resource. Set it with "
                                f"`pulumi config set {NAMESPACE}:owner <team>`")
-    sections = {name: _parse(name, model, config) for name, model in SECTIONS.items()}
+    sections, problems = {}, []
+    for name, model in SECTIONS.items():
+        sections[name], section_problems = _parse(name, model, config)
+        problems += section_problems
+    if problems:
+        raise StackConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
     return StackConfig(project=pulumi.get_project(), stack=pulumi.get_stack(), region=region, owner=owner,
                        **sections)
