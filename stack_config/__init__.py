@@ -6,13 +6,16 @@ names the key, says what is allowed and how to set it, and declares nothing.
 """
 
 import json
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .api import ApiConfig
+from .ci import CiConfig
 from .data import DataConfig
 from .network import NetworkConfig
+from .site import SiteConfig
 
 NAMESPACE = "webstack"
 
@@ -20,7 +23,12 @@ NAMESPACE = "webstack"
 SECTIONS: dict[str, type[BaseModel]] = {
     "network": NetworkConfig,
     "data": DataConfig,
+    "api": ApiConfig,
+    "site": SiteConfig,
+    "ci": CiConfig,
 }
+# Sections a stack may leave out entirely: absent means the feature is off (no defaults to fall back on).
+OPTIONAL_SECTIONS = ("ci",)
 # Plain string keys of the namespace.
 SCALARS = ("owner",)
 
@@ -38,6 +46,9 @@ class StackConfig(BaseModel):
     owner: str
     network: NetworkConfig
     data: DataConfig
+    api: ApiConfig
+    site: SiteConfig
+    ci: Optional[CiConfig] = None
 
     @property
     def prefix(self) -> str:
@@ -101,6 +112,9 @@ def load_stack_config() -> StackConfig:
                                f"`pulumi config set {NAMESPACE}:owner <team>`")
     sections, problems = {}, []
     for name, model in SECTIONS.items():
+        if name in OPTIONAL_SECTIONS and config.get(name) is None:
+            sections[name] = None
+            continue
         sections[name], section_problems = _parse(name, model, config)
         problems += section_problems
     if problems:

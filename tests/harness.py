@@ -11,6 +11,7 @@ Invokes answer like AWS would for one account (123456789012) in the stack's regi
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import runpy
@@ -26,6 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "webstack"
 ACCOUNT_ID = "123456789012"
 CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = "pl-58a04531"
+ELB_ACCOUNT_ID = "582318560864"  # the ELB account of ap-northeast-1 (access-log delivery)
 
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
@@ -140,6 +142,7 @@ class WebstackMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str):
         self.region = region
         self.counter = 0
+        self.provider_regions: dict[str, str] = {}  # provider id -> its region: ARNs follow the provider
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.counter += 1
@@ -150,7 +153,8 @@ class WebstackMocks(pulumi.runtime.Mocks):
         state = dict(inputs)
         state.setdefault("name", physical)
         module = typ.split(":")[1].split("/")[0] if ":" in typ else "x"
-        state.setdefault("arn", _arn(module, self.region, f"{typ.rsplit(':', 1)[-1].lower()}/{physical}"))
+        region = self.provider_regions.get((args.provider or "").rsplit("::", 1)[-1], self.region)
+        state.setdefault("arn", _arn(module, region, f"{typ.rsplit(':', 1)[-1].lower()}/{physical}"))
         if typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
             bucket = inputs.get("bucket") or physical
             state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}",
@@ -171,6 +175,9 @@ class WebstackMocks(pulumi.runtime.Mocks):
             resource_id = state["arn"]
         elif typ == "aws:ecr/repository:Repository":
             state["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
+        elif typ == "awsx:ecr:Image":  # what awsx reports after pushing: the repository and the pushed digest
+            digest = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+            state["imageUri"] = f"{inputs.get('repositoryUrl')}@sha256:{digest}"
         elif typ == "aws:cloudfront/distribution:Distribution":
             resource_id = f"E{self.counter:013X}"
             state.update(domainName=f"d{self.counter:012x}.cloudfront.net", hostedZoneId="Z2FDTNDATAQYW2",
@@ -179,6 +186,10 @@ class WebstackMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}"
         elif typ == "aws:iam/policy:Policy":
             state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:policy/{physical}"
+        elif typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = inputs.get("url", "").removeprefix("https://")
+            state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+            resource_id = state["arn"]
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = _arn("logs", self.region, f"log-group:{physical}")
         elif typ == "aws:dynamodb/table:Table":
@@ -196,8 +207,19 @@ class WebstackMocks(pulumi.runtime.Mocks):
                 "domainName": domain, "resourceRecordName": f"_x1.{domain}.", "resourceRecordType": "CNAME",
                 "resourceRecordValue": "_x2.acm-validations.aws.",
             }]
+        elif typ == "aws:wafv2/webAcl:WebAcl":
+            scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+            state["arn"] = _arn("wafv2", region, f"{scope}/webacl/{physical}/{self.counter:08x}")
+        elif typ.startswith("pulumi:providers:") and inputs.get("region"):
+            self.provider_regions[resource_id] = inputs["region"]
         state.setdefault("id", resource_id)
         return resource_id, state
+
+    def prefix_list_id(self, name: Optional[str]) -> str:
+        """AWS-managed prefix lists by name: CloudFront's origin-facing one, and the gateway-endpoint ones."""
+        if name == "com.amazonaws.global.cloudfront.origin-facing":
+            return CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST
+        return f"pl-{hashlib.sha256((name or '').encode()).hexdigest()[:8]}"
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         token, a = args.token, args.args
@@ -216,9 +238,12 @@ class WebstackMocks(pulumi.runtime.Mocks):
             return {"name": a.get("name"), "value": "ami-0a1b2c3d4e5f67890", "type": "String",
                     "arn": _arn("ssm", self.region, f"parameter{a.get('name')}"), "id": a.get("name")}
         if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
-            return {"id": CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, "name": a.get("name"),
-                    "arn": _arn("ec2", self.region, f"prefix-list/{CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST}", True),
+            list_id = self.prefix_list_id(a.get("name"))
+            return {"id": list_id, "name": a.get("name"),
+                    "arn": _arn("ec2", self.region, f"prefix-list/{list_id}", True),
                     "addressFamily": "IPv4", "maxEntries": 55, "entries": []}
+        if token == "aws:elb/getServiceAccount:getServiceAccount":
+            return {"id": ELB_ACCOUNT_ID, "arn": f"arn:aws:iam::{ELB_ACCOUNT_ID}:root", "region": self.region}
         if token == "aws:route53/getZone:getZone":
             zone = a.get("name") or "example.com"
             return {"id": "Z0123456789ABCDEFGHIJ", "zoneId": "Z0123456789ABCDEFGHIJ", "name": zone}
@@ -286,7 +311,7 @@ async def _resolve(value: Any) -> Any:
     return await output.future(with_unknowns=True)
 
 
-def _run(stack: str, config: dict[str, Any]) -> Capture:
+def _run(stack: str, config: dict[str, Any], program: Optional[Callable[[], None]] = None) -> Capture:
     region = config.get("aws:region", "ap-northeast-1")
     monitor = CapturingMonitor(WebstackMocks(region))
     settings.ROOT.set(None)
@@ -297,11 +322,11 @@ def _run(stack: str, config: dict[str, Any]) -> Capture:
     root = settings.get_root_resource()
     capture = Capture(stack=stack, config=config, resources=monitor.captured, outputs={})
 
-    def program() -> None:
+    def main() -> None:
         runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__pulumi_program__")
 
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(program or main))
         capture.outputs = {k: _sync_await(_resolve(v)) for k, v in root.outputs.items()}
     except Exception as exc:  # the program's own error, re-raised with what it declared
         raise StackRunFailed(capture, exc) from exc
@@ -316,6 +341,13 @@ def _cached(stack: str, overrides_json: str) -> Capture:
 def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None) -> Capture:
     """Capture the program for `stack` (the real stack file, plus `overrides`). Results are cached per input."""
     return _cached(stack, json.dumps(overrides or {}, sort_keys=True))
+
+
+def run_program(program: Callable[[], None], stack: str = "dev",
+                overrides: Optional[dict[str, Any]] = None) -> Capture:
+    """Capture `program` (any function declaring resources) under the same mocks and stack config as
+    `run_stack`: for a component on its own, with inputs the stacks do not use. Not cached."""
+    return _run(stack, merged_config(stack, overrides), program)
 
 
 def stacks() -> list[str]:

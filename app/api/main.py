@@ -1,0 +1,137 @@
+"""The FastAPI application. ``create_app`` wires settings, the catalogue and the error handlers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Path
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response, StreamingResponse
+from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from .catalogue import Catalogue, check_item_id, image_key_for
+from .errors import (
+    ApiError,
+    error_responses,
+    handle_api_error,
+    handle_http_exception,
+    handle_validation_error,
+)
+from .logs import RequestLogMiddleware
+from .models import Health, Item, Readiness
+from .settings import Settings, load_settings
+
+IMAGE_CACHE_CONTROL = "public, max-age=3600"
+OPENAPI_URL = "/api/openapi.json"
+
+
+def create_app(settings: Settings | None = None, catalogue: Catalogue | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    catalogue = catalogue or Catalogue(settings)
+    app = FastAPI(
+        title="webstack catalogue API",
+        version="1.0.0",
+        description="Items from DynamoDB and their pictures from S3. Errors: "
+        '`{"error": {"code": "...", "message": "..."}}`.',
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(HTTPException, handle_http_exception)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_middleware(RequestLogMiddleware)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    async def healthz() -> Health:
+        """Liveness: the process answers. Touches no AWS service."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Readiness, responses=error_responses(503), tags=["health"])
+    def readyz() -> Readiness:
+        """Readiness: the item table answers a read."""
+        catalogue.check_ready()
+        return Readiness(status="ready")
+
+    items_body = _ItemsBody()
+
+    @app.get("/api/items", response_model=list[Item], responses=error_responses(503), tags=["items"])
+    async def list_items() -> Response:
+        """Every item, sorted by id (numeric ids in numeric order)."""
+        # A fresh cached scan is answered on the event loop; only a scan goes to the thread pool.
+        items = catalogue.cached_items()
+        if items is None:
+            items = await run_in_threadpool(catalogue.list_items)
+        return Response(items_body.render(items), media_type="application/json")
+
+    @app.get("/api/items/{item_id}", response_model=Item, responses=error_responses(400, 404, 503), tags=["items"])
+    def get_item(
+        item_id: Annotated[str, Path(description="1-128 characters of A-Z a-z 0-9 . _ ~ -")],
+    ) -> Item:
+        """One item by id."""
+        item = catalogue.get_item(check_item_id(item_id))
+        if item is None:
+            raise ApiError(404, "not_found", f"no item with id {item_id}")
+        return item
+
+    @app.get(
+        "/api/images/{name:path}",
+        response_class=StreamingResponse,
+        responses={
+            200: {"description": "The picture's bytes.", "content": {"image/*": {}}},
+            304: {"description": "The client's copy (If-None-Match) is current."},
+            **error_responses(400, 404, 503),
+        },
+        tags=["images"],
+    )
+    def get_image(
+        name: Annotated[str, Path(description="File name under images/ in the bucket, e.g. banana.jpg")],
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """The picture stored at S3 key images/{name}."""
+        image = catalogue.get_image(image_key_for(name), if_none_match)
+        headers = {"Cache-Control": IMAGE_CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
+        if image.etag:
+            headers["ETag"] = image.etag
+        if image.chunks is None:
+            return Response(status_code=304, headers=headers)
+        if image.length is not None:
+            headers["Content-Length"] = str(image.length)
+        if image.last_modified:
+            headers["Last-Modified"] = image.last_modified
+        return StreamingResponse(image.chunks, media_type=image.content_type, headers=headers)
+
+    app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
+    return app
+
+
+class _ItemsBody:
+    """The JSON of the last item list, re-rendered only when the catalogue hands out a new list."""
+
+    _adapter = TypeAdapter(list[Item])
+
+    def __init__(self) -> None:
+        self._items: list[Item] | None = None
+        self._body = b""
+
+    def render(self, items: list[Item]) -> bytes:
+        if items is not self._items:
+            self._body = self._adapter.dump_json(items)
+            self._items = items
+        return self._body
+
+
+def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
+    # Invalid requests answer 400 in the common error shape (handle_validation_error), so the 422 that
+    # FastAPI documents by default would describe a response that is never sent.
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,511 @@
+"""CiAccess: how GitHub Actions reaches this stack's AWS account, with no stored keys.
+
+GitHub signs a short-lived OIDC token for every job; STS trades it for a role session when the role's trust
+policy matches the token's claims. Every trust here pins both claims AWS can check:
+
+- `aud` = `sts.amazonaws.com` (what aws-actions/configure-aws-credentials asks for), and
+- `sub` = exactly one subject of the configured repository, compared with StringEquals (no wildcards):
+  - preview role: `repo:<owner>/<repo>:pull_request` — jobs of pull requests. GitHub gives no token to the
+    `pull_request` runs of forks, so only branches of the repository itself get here.
+  - deploy role: `repo:<owner>/<repo>:ref:refs/heads/<deployBranch>` — jobs of the main branch; or, with
+    `deployEnvironment`, only `repo:<owner>/<repo>:environment:<name>` (GitHub replaces the ref by the
+    environment in `sub` when a job runs in one, so that environment's required reviewers and branch rules gate
+    every session).
+
+Sessions last at most an hour.
+
+What the roles may do:
+
+- Preview runs the pull request's own code, so its role only reads *configuration* (describe/list/get of the
+  services the program uses), the stack's SSM parameters, the public AMI parameter and the stack's state. It
+  cannot read data: no S3 objects outside the state, no DynamoDB items, no log events, no other SSM parameters.
+  AWS's `ReadOnlyAccess` would grant all of those, and `ViewOnlyAccess` misses the reads a Pulumi preview makes.
+- Deploy may change exactly the services the program declares. Where a service names resources in its ARNs,
+  the grant is limited to names starting with the stack's prefix (`webstack-dev-…`): IAM roles, policies and
+  instance profiles, S3 buckets, the DynamoDB table, ECS, ECR, load balancers, log groups, SNS, alarms, SSM
+  parameters under `/webstack/<stack>/`, WAF. KMS keys carry no name, so they are matched by the stack tag that
+  the provider's default tags put on them. EC2, CloudFront, ACM, Route 53 and Application Auto Scaling name
+  resources by generated ids only; those grants list the actions the program needs, limited to this account and
+  the stack's regions. Each statement says why it is as wide as it is.
+- The deploy role cannot change the CI access itself (the OIDC provider, the CI roles and their policies): an
+  explicit Deny, so a workflow cannot widen its own rights. Create and change CI access with an administrator's
+  `pulumi up`. The resources are protected, so destroying dev from the pipeline keeps them.
+- A role that manages IAM roles can give them permissions; what remains is scoped to the stack's prefix,
+  iam:PassRole goes only to the services that run the stack's roles, and managed-policy attachments are limited
+  to the stack's own policies and the one AWS policy the NAT instance uses. That is why the deploy role answers
+  only to the main branch and, for production, to a reviewed environment.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.providers import GLOBAL_REGION
+from stack_config.ci import CiConfig
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+STS_AUDIENCE = "sts.amazonaws.com"
+MAX_SESSION_SECONDS = 3600
+# The one AWS-managed policy a role of the stack attaches (the NAT instance's Session Manager access).
+ATTACHABLE_AWS_POLICIES = ("AmazonSSMManagedInstanceCore",)
+# Services that run the stack's roles, the only ones iam:PassRole may hand them to.
+ROLE_CONSUMERS = ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com")
+# Service-linked roles AWS creates on first use of: ECS, the ALB, ECS service autoscaling, CloudFront VPC
+# origins, and CloudWatch alarm actions on EC2 (the NAT instance's recovery).
+DEPLOY_POLICY_PARTS = ("read", "network", "compute", "identity", "storage", "edge", "operations")
+SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com",
+                        "ecs.application-autoscaling.amazonaws.com", "vpcorigin.cloudfront.amazonaws.com",
+                        "events.amazonaws.com")
+
+# What EC2 calls the program makes: the VPC, its subnets, routes, gateways, endpoints, security groups, flow logs
+# and the NAT instance. Named one by one, so snapshot, AMI and peering changes stay out.
+EC2_WRITE_ACTIONS = (
+    "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute",
+    "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+    "ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
+    "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation",
+    "ec2:CreateInternetGateway", "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway",
+    "ec2:DetachInternetGateway",
+    "ec2:CreateNatGateway", "ec2:DeleteNatGateway", "ec2:AssociateNatGatewayAddress",
+    "ec2:DisassociateNatGatewayAddress", "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:AssociateAddress",
+    "ec2:DisassociateAddress",
+    "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+    "ec2:ModifySecurityGroupRules", "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+    "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints",
+    "ec2:CreateFlowLogs", "ec2:DeleteFlowLogs",
+    "ec2:RunInstances", "ec2:TerminateInstances", "ec2:StartInstances", "ec2:StopInstances",
+    "ec2:ModifyInstanceAttribute", "ec2:ModifyInstanceMetadataOptions", "ec2:ModifyInstanceMaintenanceOptions",
+    "ec2:ModifyInstanceCreditSpecification", "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:AssociateIamInstanceProfile", "ec2:DisassociateIamInstanceProfile",
+    "ec2:ReplaceIamInstanceProfileAssociation", "ec2:MonitorInstances", "ec2:UnmonitorInstances",
+    "ec2:CreateTags", "ec2:DeleteTags",
+)
+
+# Actions AWS defines without a resource type (or, for the Describe/List families, mostly without one): the
+# only ones granted on Resource "*", each time held to the stack's regions. policies/policy-config.json allows
+# exactly these under iam-no-wildcard-resource.
+UNSCOPED_READ_ACTIONS = (
+    "ec2:Describe*", "elasticloadbalancing:Describe*", "ecs:Describe*", "ecs:List*", "logs:DescribeLogGroups",
+    "cloudfront:List*", "wafv2:ListWebACLs", "wafv2:DescribeManagedRuleGroup", "acm:ListCertificates",
+    "route53:ListHostedZones", "route53:ListHostedZonesByName", "ssm:DescribeParameters", "cloudwatch:DescribeAlarms",
+    "application-autoscaling:Describe*",
+)
+UNSCOPED_WRITE_ACTIONS = ("ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "wafv2:CheckCapacity",
+                          "acm:RequestCertificate", "kms:CreateKey")
+NO_RESOURCE_TYPE_ACTIONS = ("ecr:GetAuthorizationToken", *UNSCOPED_READ_ACTIONS, *UNSCOPED_WRITE_ACTIONS)
+
+
+@dataclass(frozen=True)
+class CiAccessArgs:
+    config: CiConfig
+    prefix: str
+    """Name stem of every resource of the stack (`webstack-dev`): the deploy role manages names under it."""
+    region: str
+    """The stack's region; with us-east-1 (CloudFront's certificate and WAF) the only ones the roles act in."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where one stack lives; every ARN pattern of the policies derives from it."""
+    prefix: str
+    project: str
+    stack: str
+    region: str
+    account: str
+    partition: str = "aws"
+    state_bucket: Optional[str] = None
+    secrets_key_arn: Optional[str] = None
+
+    def arn(self, service: str, resource: str, region: Optional[str] = None, account: Optional[str] = None) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if region is None else region}:" \
+               f"{self.account if account is None else account}:{resource}"
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted({self.region, GLOBAL_REGION})
+
+    @property
+    def parameters(self) -> str:
+        """The stack's SSM parameters (see components/parameters.py)."""
+        return self.arn("ssm", f"parameter/{self.project}/{self.stack}/*")
+
+    @property
+    def public_ami_parameters(self) -> str:
+        return self.arn("ssm", "parameter/aws/service/*", account="")
+
+    def iam(self, resource: str) -> str:
+        return self.arn("iam", resource, region="")
+
+    @property
+    def ci_resources(self) -> list[str]:
+        return [self.iam(f"role/{self.prefix}-ci-*"), self.iam(f"policy/{self.prefix}-ci-*"),
+                self.iam(f"oidc-provider/{GITHUB_OIDC_HOST}")]
+
+
+def subject(repository: str, qualifier: str) -> str:
+    return f"repo:{repository}:{qualifier}"
+
+
+def preview_subjects(config: CiConfig) -> list[str]:
+    return [subject(config.repository, "pull_request")]
+
+
+def deploy_subjects(config: CiConfig) -> list[str]:
+    if config.deploy_environment:
+        return [subject(config.repository, f"environment:{config.deploy_environment}")]
+    return [subject(config.repository, f"ref:refs/heads/{config.deploy_branch}")]
+
+
+def trust_policy(provider_arn: str, subjects: list[str]) -> dict[str, Any]:
+    return _document({
+        "Sid": "GitHubActionsOfThisRepository",
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
+                                       f"{GITHUB_OIDC_HOST}:sub": subjects}},
+    })
+
+
+def read_statements(scope: Scope) -> list[dict[str, Any]]:
+    """Configuration reads of every service the program uses, as a refresh or a preview makes them; none
+    returns stored data (no objects, items, log events or parameter values)."""
+    p, n = scope.partition, scope.prefix
+    return [
+        # Describe/List calls accept no resource but `*`; the region condition keeps them to the stack's regions
+        # (global services such as IAM, CloudFront and Route 53 count as us-east-1).
+        _allow("DescribeAndListInTheStacksRegions", UNSCOPED_READ_ACTIONS, "*",
+               StringEquals={"aws:RequestedRegion": scope.regions}),
+        _allow("ReadTheStacksIdentities", (
+            "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+            "iam:ListRoleTags", "iam:GetInstanceProfile", "iam:ListInstanceProfilesForRole", "iam:GetPolicy",
+            "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:GetOpenIDConnectProvider",
+        ), [scope.iam(f"role/{n}-*"), scope.iam(f"instance-profile/{n}-*"), scope.iam(f"policy/{n}-*"),
+            scope.iam(f"oidc-provider/{GITHUB_OIDC_HOST}")]),
+        _allow("ReadTheStacksBucketSettings", (
+            "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+            "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
+        ), f"arn:{p}:s3:::{n}-*"),
+        _allow("ReadTheStacksTableSettings", (
+            "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
+            "dynamodb:ListTagsOfResource",
+        ), scope.arn("dynamodb", f"table/{n}-*")),
+        _allow("ReadTheStacksRepositorySettings", (
+            "ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListImages", "ecr:GetLifecyclePolicy",
+            "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
+        ), scope.arn("ecr", f"repository/{n}-*")),
+        _allow("ReadTheStacksLogGroupSettings", ("logs:ListTagsForResource", "logs:ListTagsLogGroup"),
+               [scope.arn("logs", f"log-group:{n}-*"), scope.arn("logs", f"log-group:/ecs/{n}-*")]),
+        _allow("ReadPrefixLists", ("ec2:GetManagedPrefixListEntries",),
+               scope.arn("ec2", "prefix-list/*", account="*")),
+        # CloudFront's own managed cache and origin-request policies belong to AWS, hence any account.
+        _allow("ReadCloudFrontSettings", (
+            "cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:GetOriginAccessControl",
+            "cloudfront:GetVpcOrigin", "cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy",
+            "cloudfront:GetResponseHeadersPolicy", "cloudfront:ListTagsForResource",
+        ), f"arn:{p}:cloudfront::*:*"),
+        _allow("ReadTheWebAcl", ("wafv2:GetWebACL", "wafv2:ListTagsForResource"),
+               scope.arn("wafv2", "global/*", region=GLOBAL_REGION)),
+        _allow("ReadCertificates", ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
+               scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
+        _allow("ReadDnsZones", ("route53:GetHostedZone", "route53:ListResourceRecordSets",
+                                "route53:ListTagsForResource"), f"arn:{p}:route53:::hostedzone/*"),
+        _allow("ReadDnsChanges", ("route53:GetChange",), f"arn:{p}:route53:::change/*"),
+        _allow("ReadTheStacksTopicSettings", ("sns:GetTopicAttributes", "sns:ListTagsForResource",
+                                              "sns:ListSubscriptionsByTopic"), scope.arn("sns", f"{n}-*")),
+        _allow("ReadTheStacksAlarmTags", ("cloudwatch:ListTagsForResource",), scope.arn("cloudwatch", f"alarm:{n}-*")),
+        _allow("ReadKeySettings", ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+                                   "kms:ListResourceTags"), scope.arn("kms", "key/*")),
+        # The NAT instance's AMI comes from AWS's public parameter.
+        _allow("ReadPublicAmiParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.public_ami_parameters),
+    ]
+
+
+def preview_policy(scope: Scope) -> dict[str, Any]:
+    statements = read_statements(scope) + [
+        # The deployed image tag the pipelines pass back in, and the other names the stack publishes.
+        _allow("ReadTheStacksParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.parameters),
+        # awsx builds the image when no tag is given, and asks for a registry token even in a preview; the token
+        # carries only the rights of this role, which pulls and pushes nothing.
+        _allow("RegistryToken", ("ecr:GetAuthorizationToken",), "*",
+               StringEquals={"aws:RequestedRegion": scope.region}),
+    ]
+    statements += _state_statements(scope, write=False)
+    return _document(*statements)
+
+
+def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
+    """The deploy role's managed policies by part: together they exceed the 10 KiB IAM allows inline."""
+    p, n = scope.partition, scope.prefix
+    in_region = {"StringEquals": {"aws:RequestedRegion": scope.region}}
+    read = read_statements(scope)
+    network = [
+        # EC2 ARNs carry generated ids, not names, and a tag condition would lock out the adopted default
+        # security group (untagged until the program tags it): the actions are listed one by one, on this
+        # account's resources in the stack's region, plus the public Amazon Linux image the NAT instance boots.
+        _allow("NetworkAndNatInstance", EC2_WRITE_ACTIONS, [scope.arn("ec2", "*"),
+                                                            scope.arn("ec2", "image/*", account="")]),
+
+        _allow("LoadBalancersOfTheStack", (
+            "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetSecurityGroups",
+            "elasticloadbalancing:SetSubnets", "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener",
+            "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:RemoveTags",
+        ), [scope.arn("elasticloadbalancing", f"loadbalancer/app/{n}-*/*"),
+            scope.arn("elasticloadbalancing", f"targetgroup/{n}-*/*"),
+            scope.arn("elasticloadbalancing", f"listener/app/{n}-*/*/*"),
+            scope.arn("elasticloadbalancing", f"listener-rule/app/{n}-*/*/*/*")]),
+    ]
+    compute = [
+        _allow("EcsClusterAndServiceOfTheStack", (
+            "ecs:CreateCluster", "ecs:DeleteCluster", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
+            "ecs:PutClusterCapacityProviders", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService",
+            "ecs:TagResource", "ecs:UntagResource",
+        ), [scope.arn("ecs", f"cluster/{n}-*"), scope.arn("ecs", f"service/{n}-*/*"),
+            scope.arn("ecs", f"task-definition/{n}-*:*")]),
+        # Task definition revisions are registered and retired through actions that take no resource.
+        _allow("EcsTaskDefinitionRevisions", ("ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"),
+               "*", **in_region),
+
+        _allow("EcrRepositoryOfTheStack", (
+            "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:TagResource", "ecr:UntagResource",
+            "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
+            "ecr:PutImageTagMutability", "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy",
+            "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+        ), scope.arn("ecr", f"repository/{n}-*")),
+        # Docker login to ECR; AWS defines no resource for it.
+        _allow("RegistryToken", ("ecr:GetAuthorizationToken",), "*", **in_region),
+
+        _allow("LogGroupsOfTheStack", (
+            "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+            "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup",
+            "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
+        ), [scope.arn("logs", f"log-group:{n}-*"), scope.arn("logs", f"log-group:/ecs/{n}-*"),
+            scope.arn("logs", f"log-group:{n}-*:*"), scope.arn("logs", f"log-group:/ecs/{n}-*:*")]),
+        # Scalable target ARNs carry generated ids: this account's targets in the stack's region.
+        _allow("ServiceAutoscaling", (
+            "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+            "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+            "application-autoscaling:TagResource", "application-autoscaling:UntagResource",
+        ), scope.arn("application-autoscaling", "scalable-target/*")),
+    ]
+    identity = [
+        _allow("RolesPoliciesAndInstanceProfilesOfTheStack", (
+            "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+            "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+            "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile",
+            "iam:UntagInstanceProfile", "iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion",
+            "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
+        ), [scope.iam(f"role/{n}-*"), scope.iam(f"instance-profile/{n}-*"), scope.iam(f"policy/{n}-*")]),
+        # Attach only the stack's own managed policies and the AWS ones named in ATTACHABLE_AWS_POLICIES, so an
+        # attachment cannot hand a stack role AdministratorAccess.
+        _allow("AttachOnlyKnownManagedPolicies", ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+               scope.iam(f"role/{n}-*"),
+               ArnEquals={"iam:PolicyARN": [f"arn:{p}:iam::aws:policy/{name}" for name in ATTACHABLE_AWS_POLICIES]}),
+        _allow("AttachTheStacksManagedPolicies", ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+               scope.iam(f"role/{n}-*"), ArnLike={"iam:PolicyARN": scope.iam(f"policy/{n}-*")}),
+        _allow("PassTheStacksRolesToTheirServices", ("iam:PassRole",), scope.iam(f"role/{n}-*"),
+               StringEquals={"iam:PassedToService": list(ROLE_CONSUMERS)}),
+        _allow("ServiceLinkedRolesOnFirstUse", ("iam:CreateServiceLinkedRole",),
+               scope.iam("role/aws-service-role/*"),
+               StringEquals={"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}),
+        # Absolute: the pipeline never touches its own access, nor hands the CI policies to a stack role.
+        {"Sid": "NeverChangeCiAccess", "Effect": "Deny", "Action": [
+            "iam:Create*", "iam:Delete*", "iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Add*",
+            "iam:Remove*", "iam:Tag*", "iam:Untag*", "iam:SetDefaultPolicyVersion", "iam:PassRole",
+        ], "Resource": scope.ci_resources},
+        {"Sid": "NeverAttachCiPolicies", "Effect": "Deny", "Action": ["iam:AttachRolePolicy"], "Resource": "*",
+         "Condition": {"ArnLike": {"iam:PolicyARN": scope.iam(f"policy/{n}-ci-*")}}},
+    ]
+    storage = [
+        # Bucket configuration, objects (seed images, site assets, ALB logs on `force_destroy`) of the stack's
+        # buckets only: verb wildcards, because the provider reads and writes a dozen bucket sub-configurations.
+        _allow("BucketsOfTheStack", ("s3:CreateBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
+                                     "s3:PutBucket*", "s3:DeleteBucket*", "s3:GetEncryptionConfiguration",
+                                     "s3:PutEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+                                     "s3:PutLifecycleConfiguration", "s3:GetAccelerateConfiguration",
+                                     "s3:GetReplicationConfiguration"),
+               f"arn:{p}:s3:::{n}-*"),
+        _allow("ObjectsOfTheStacksBuckets", ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*"),
+               f"arn:{p}:s3:::{n}-*/*"),
+
+        _allow("TableOfTheStack", (
+            "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:Describe*",
+            "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource",
+            "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+            # the seed items (aws.dynamodb.TableItem)
+            "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        ), [scope.arn("dynamodb", f"table/{n}-*"), scope.arn("dynamodb", f"table/{n}-*/*")]),
+    ] + _state_statements(scope, write=True)
+    edge = [
+        # CloudFront ARNs carry generated ids only; the distribution, its OAC, VPC origin and policies of this
+        # account. Invalidations publish a new frontend.
+        _allow("CloudFrontOfThisAccount", (
+            "cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags",
+            "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
+            "cloudfront:UntagResource", "cloudfront:CreateOriginAccessControl",
+            "cloudfront:UpdateOriginAccessControl", "cloudfront:DeleteOriginAccessControl",
+            "cloudfront:CreateVpcOrigin", "cloudfront:UpdateVpcOrigin", "cloudfront:DeleteVpcOrigin",
+            "cloudfront:CreateCachePolicy", "cloudfront:UpdateCachePolicy", "cloudfront:DeleteCachePolicy",
+            "cloudfront:CreateResponseHeadersPolicy", "cloudfront:UpdateResponseHeadersPolicy",
+            "cloudfront:DeleteResponseHeadersPolicy", "cloudfront:CreateOriginRequestPolicy",
+            "cloudfront:UpdateOriginRequestPolicy", "cloudfront:DeleteOriginRequestPolicy",
+            "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
+        ), f"arn:{p}:cloudfront::{scope.account}:*"),
+
+        _allow("WebAclOfTheStack", (
+            "wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource",
+            "wafv2:UntagResource",
+        ), [scope.arn("wafv2", f"global/webacl/{n}-*/*", region=GLOBAL_REGION),
+            scope.arn("wafv2", "global/managedruleset/*/*", region=GLOBAL_REGION)]),
+        # Capacity checks take no resource.
+        _allow("WebAclCapacity", ("wafv2:CheckCapacity",), "*",
+               StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
+
+        # Certificate ARNs carry generated ids; requesting one takes no resource.
+        _allow("RequestSiteCertificate", ("acm:RequestCertificate",), "*",
+               StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
+        _allow("SiteCertificate", ("acm:DeleteCertificate", "acm:AddTagsToCertificate",
+                                   "acm:RemoveTagsFromCertificate"),
+               scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
+        # The hosted zone comes from a lookup, so its id is unknown here: record changes in this account's zones.
+        _allow("SiteDnsRecords", ("route53:ChangeResourceRecordSets",), f"arn:{p}:route53:::hostedzone/*"),
+    ]
+    operations = [
+        _allow("ParametersOfTheStack", (
+            "ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
+            "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource",
+        ), scope.parameters),
+        _allow("AlarmTopicOfTheStack", (
+            "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe",
+            "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:TagResource",
+            "sns:UntagResource",
+        ), scope.arn("sns", f"{n}-*")),
+        # The stack's alarms, and the target-tracking alarms Application Auto Scaling names after its service.
+        _allow("AlarmsOfTheStack", (
+            "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
+            "cloudwatch:UntagResource", "cloudwatch:EnableAlarmActions", "cloudwatch:DisableAlarmActions",
+        ), [scope.arn("cloudwatch", f"alarm:{n}-*"),
+            scope.arn("cloudwatch", f"alarm:TargetTracking-service/{n}-*")]),
+        # KMS keys have no names in their ARNs: create only with the stack's tags, manage only keys carrying them.
+        _allow("CreateKeysTaggedForTheStack", ("kms:CreateKey",), "*",
+               StringEquals={"aws:RequestedRegion": scope.region, "aws:RequestTag/project": scope.project,
+                             "aws:RequestTag/stack": scope.stack}),
+        _allow("TagNewKeysForTheStack", ("kms:TagResource",), scope.arn("kms", "key/*"),
+               StringEquals={"aws:RequestTag/project": scope.project, "aws:RequestTag/stack": scope.stack}),
+        _allow("KeysOfTheStack", (
+            "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription",
+            "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:TagResource", "kms:UntagResource",
+            "kms:Decrypt", "kms:GenerateDataKey*",
+        ), scope.arn("kms", "key/*"),
+            StringEquals={"aws:ResourceTag/project": scope.project, "aws:ResourceTag/stack": scope.stack}),
+    ]
+    parts = {"read": read, "network": network, "compute": compute, "identity": identity, "storage": storage,
+             "edge": edge, "operations": operations}
+    return {part: _document(*statements) for part, statements in parts.items()}
+
+
+def _state_statements(scope: Scope, write: bool) -> list[dict[str, Any]]:
+    """The stack's own files of a `s3://` Pulumi backend (under any key prefix): one stack cannot touch another's."""
+    statements: list[dict[str, Any]] = []
+    if scope.state_bucket:
+        bucket = f"arn:{scope.partition}:s3:::{scope.state_bucket}"
+        project, stack = scope.project, scope.stack
+        checkpoint = f"{bucket}/*.pulumi/stacks/{project}/{stack}.json*"
+        statements.append(_allow("FindStateFiles", ("s3:ListBucket", "s3:GetBucketLocation"), bucket))
+        statements.append(_allow("ReadTheStacksState", ("s3:GetObject",),
+                                 [f"{bucket}/*.pulumi/meta.yaml", checkpoint]))
+        if write:
+            statements.append(_allow("WriteTheStacksState", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [
+                checkpoint, f"{bucket}/*.pulumi/history/{project}/{stack}/*",
+                f"{bucket}/*.pulumi/backups/{project}/{stack}/*", f"{bucket}/*.pulumi/locks/{project}/{stack}/*",
+            ]))
+    if scope.secrets_key_arn:
+        actions = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey") if write else ("kms:Decrypt",)
+        statements.append(_allow("StackSecrets", actions, scope.secrets_key_arn))
+    return statements
+
+
+def _document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _allow(sid: str, actions: tuple[str, ...], resource: Any, **condition: Any) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+class CiAccess(pulumi.ComponentResource):
+    oidc_provider_arn: pulumi.Output[str]
+    preview_role: aws.iam.Role
+    deploy_role: aws.iam.Role
+    preview_role_arn: pulumi.Output[str]
+    deploy_role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CiAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:ci:CiAccess", name, None, opts)
+        # Protected: `pulumi destroy --exclude-protected` (destroy-dev) leaves them, and removing CI access takes
+        # a deliberate `pulumi state unprotect` by an administrator.
+        child = pulumi.ResourceOptions(parent=self, protect=True)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        config = args.config
+
+        if config.oidc_provider_arn:
+            self.oidc_provider_arn = pulumi.Output.from_input(config.oidc_provider_arn)
+        else:
+            # No thumbprint: IAM verifies GitHub's token signing certificate against its own trusted CAs for
+            # this host, and ignores a thumbprint list there (AWS, July 2023).
+            provider = aws.iam.OpenIdConnectProvider(
+                f"{name}-github-oidc", url=f"https://{GITHUB_OIDC_HOST}", client_id_lists=[STS_AUDIENCE],
+                tags={"Name": f"{name}-github-oidc"}, opts=child)
+            self.oidc_provider_arn = provider.arn
+
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke).partition
+        scope = pulumi.Output.all(identity.account_id, partition).apply(lambda values: Scope(
+            prefix=args.prefix, project=pulumi.get_project(), stack=pulumi.get_stack(), region=args.region,
+            account=values[0], partition=values[1], state_bucket=config.state_bucket,
+            secrets_key_arn=config.secrets_key_arn))
+
+        self.preview_role = self._role(f"{name}-ci-preview", "GitHub Actions pull requests: pulumi preview "
+                                       "(read-only)", preview_subjects(config), child)
+        aws.iam.RolePolicy(f"{name}-ci-preview-policy", role=self.preview_role.id,
+                           policy=pulumi.Output.json_dumps(scope.apply(preview_policy)), opts=child)
+
+        self.deploy_role = self._role(f"{name}-ci-deploy", "GitHub Actions deploys: pulumi up of this stack",
+                                      deploy_subjects(config), child)
+        policies = scope.apply(deploy_policies)
+        for part in DEPLOY_POLICY_PARTS:
+            policy = aws.iam.Policy(
+                f"{name}-ci-deploy-{part}", description=f"GitHub Actions deploys of {args.prefix}: {part}",
+                policy=pulumi.Output.json_dumps(policies.apply(lambda documents, part=part: documents[part])),
+                opts=child)
+            aws.iam.RolePolicyAttachment(f"{name}-ci-deploy-{part}", role=self.deploy_role.name,
+                                         policy_arn=policy.arn, opts=child)
+
+        self.preview_role_arn = self.preview_role.arn
+        self.deploy_role_arn = self.deploy_role.arn
+        self.register_outputs({"oidcProviderArn": self.oidc_provider_arn, "previewRoleArn": self.preview_role_arn,
+                               "deployRoleArn": self.deploy_role_arn})
+
+    def _role(self, role_name: str, description: str, subjects: list[str],
+              child: pulumi.ResourceOptions) -> aws.iam.Role:
+        # A fixed name: the workflows' repository variables hold these ARNs, which must survive replacements.
+        return aws.iam.Role(
+            role_name, name=role_name, description=description, max_session_duration=MAX_SESSION_SECONDS,
+            assume_role_policy=pulumi.Output.json_dumps(
+                self.oidc_provider_arn.apply(lambda arn: trust_policy(arn, subjects))),
+            opts=child)

@@ -1,0 +1,114 @@
+"""DataStore: the catalogue table in DynamoDB and the bucket holding the item pictures.
+
+Table: on-demand, hash key `id` (string), point-in-time recovery, encrypted with the AWS managed KMS key.
+Bucket: private by every switch S3 has (all four public-access-block flags, ACLs disabled by bucket-owner-enforced
+ownership), TLS-only by bucket policy, encrypted by default with SSE-S3. SSE-S3 rather than SSE-KMS: the images
+are read only through the task role, so a KMS key would add a key policy and a `kms:Decrypt` grant without
+narrowing who can read them. Versioning per stack; old versions expire after `noncurrentVersionDays`.
+
+A protected stack (`protect: true`) marks the table, the bucket and the bucket's security settings `protect`
+and `retainOnDelete`: `pulumi destroy` stops before touching them, and dropping them from the program leaves them
+in AWS. Seeding writes the sample catalogue from `app/seed/` (the files the local run uses too).
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from app.seed import image_objects, load_items
+from stack_config.data import DataConfig
+
+HASH_KEY = "id"
+
+
+@dataclass(frozen=True)
+class DataStoreArgs:
+    config: DataConfig
+
+
+class DataStore(pulumi.ComponentResource):
+    table_name: pulumi.Output[str]
+    table_arn: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DataStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:data:DataStore", name, None, opts)
+        config = args.config
+        kept = pulumi.ResourceOptions(parent=self, protect=config.protect, retain_on_delete=config.protect)
+
+        table = aws.dynamodb.Table(
+            f"{name}-items", billing_mode="PAY_PER_REQUEST", hash_key=HASH_KEY,
+            attributes=[{"name": HASH_KEY, "type": "S"}],
+            server_side_encryption={"enabled": True}, point_in_time_recovery={"enabled": True},
+            deletion_protection_enabled=config.deletion_protection, tags={"Name": f"{name}-items"}, opts=kept)
+
+        bucket = aws.s3.Bucket(f"{name}-images", force_destroy=config.force_destroy,
+                               tags={"Name": f"{name}-images"}, opts=kept)
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-images-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=kept)
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{name}-images-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=kept)
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-images-encryption", bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=kept)
+        aws.s3.BucketPolicy(
+            f"{name}-images-tls-only", bucket=bucket.id,
+            policy=pulumi.Output.json_dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }],
+            }),
+            # With the public-access block in place first, S3 judges this policy against it from the start.
+            opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[public_access_block])))
+        # "Suspended" rather than absent: switching versioning off later must be a change, not a deletion.
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-images-versioning", bucket=bucket.id,
+            versioning_configuration={"status": "Enabled" if config.versioning else "Suspended"}, opts=kept)
+        self._lifecycle(name, bucket, versioning, config, kept)
+
+        if config.seed:
+            self._seed(name, table, bucket, depends_on=[public_access_block, ownership, encryption])
+
+        self.table_name = table.name
+        self.table_arn = table.arn
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.register_outputs({"tableName": self.table_name, "tableArn": self.table_arn,
+                               "bucketName": self.bucket_name, "bucketArn": self.bucket_arn})
+
+    @staticmethod
+    def _lifecycle(name: str, bucket: aws.s3.Bucket, versioning: aws.s3.BucketVersioning, config: DataConfig,
+                   kept: pulumi.ResourceOptions) -> None:
+        rules = [{"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {},
+                  "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]
+        if config.versioning:
+            rules.append({"id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
+                          "noncurrent_version_expiration": {"noncurrent_days": config.noncurrent_version_days},
+                          "expiration": {"expired_object_delete_marker": True}})
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-images-lifecycle", bucket=bucket.id, rules=rules,
+            # Noncurrent-version rules presuppose the versioning state: set it first.
+            opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[versioning])))
+
+    def _seed(self, name: str, table: aws.dynamodb.Table, bucket: aws.s3.Bucket,
+              depends_on: list[pulumi.Resource]) -> None:
+        # Sample data is disposable: never protected, so switching seed off removes it.
+        child = pulumi.ResourceOptions(parent=self)
+        for item in load_items():
+            item_id = item[HASH_KEY]["S"]
+            aws.dynamodb.TableItem(f"{name}-item-{item_id}", table_name=table.name, hash_key=table.hash_key,
+                                   item=json.dumps(item, ensure_ascii=False), opts=child)
+        for image in image_objects():
+            aws.s3.BucketObjectv2(
+                f"{name}-{image.key.replace('/', '-')}", bucket=bucket.id, key=image.key,
+                source=pulumi.FileAsset(str(image.path)), content_type=image.content_type,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on))

@@ -1,0 +1,101 @@
+"""TaskRoles: the two IAM roles of an ECS task, each scoped to the exact resources it serves.
+
+- Execution role (used by the ECS agent to start the task): pull the image from one ECR repository and write to
+  one log group. `ecr:GetAuthorizationToken` is the only action on `*`: AWS defines no resource for it.
+- Task role (used by the application): read one DynamoDB table and read objects under `images/` of one bucket.
+  The application never writes. With ECS Exec on, the four `ssmmessages` channel actions the SSM agent in the
+  task needs (they too have no resource type, hence `*`).
+
+Both trust only `ecs-tasks.amazonaws.com`, and only when ECS acts for this account (`aws:SourceAccount`), which
+keeps another account's tasks from assuming them (the confused-deputy case). The task role also requires the
+assuming task to be an ECS resource of this account and region (`aws:SourceArn`), as the ECS developer guide
+recommends for task roles. The execution role keeps the account condition alone: the guide shows no source-ARN
+condition for it, and one that the ECS agent's request did not satisfy would stop every task from starting.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+IMAGE_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem",
+                      "dynamodb:DescribeTable")
+IMAGE_PREFIX = "images/"
+ECS_EXEC_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
+
+
+@dataclass(frozen=True)
+class TaskRolesArgs:
+    repository_arn: pulumi.Input[str]
+    log_group_arn: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    exec_enabled: bool = False
+    """ECS Exec (`aws ecs execute-command`) into running tasks."""
+
+
+def _document(*statements: dict[str, Any]) -> pulumi.Output[str]:
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(sid: str, actions: tuple[str, ...], resource: pulumi.Input[Any], **condition: Any) -> dict[str, Any]:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+class TaskRoles(pulumi.ComponentResource):
+    execution_role: aws.iam.Role
+    task_role: aws.iam.Role
+    execution_role_arn: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TaskRolesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:iam:TaskRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        partition = aws.get_partition_output(opts=invoke).partition
+        ecs_in_this_account = pulumi.Output.format("arn:{0}:ecs:{1}:{2}:*", partition, region, account)
+
+        self.execution_role = aws.iam.Role(
+            f"{name}-execution", description="ECS agent: pull this service's image and write its logs",
+            assume_role_policy=self._trust(account), opts=child)
+        aws.iam.RolePolicy(f"{name}-execution-policy", role=self.execution_role.id, policy=_document(
+            _allow("PullThisRepository", IMAGE_PULL_ACTIONS, args.repository_arn),
+            _allow("AuthenticateToEcr", ("ecr:GetAuthorizationToken",), "*"),
+            _allow("WriteThisLogGroup", LOG_WRITE_ACTIONS, pulumi.Output.concat(args.log_group_arn, ":*")),
+        ), opts=child)
+
+        self.task_role = aws.iam.Role(
+            f"{name}-task", description="Application: read the catalogue table and its images",
+            assume_role_policy=self._trust(account, ecs_in_this_account), opts=child)
+        statements = [
+            _allow("ReadTheTable", TABLE_READ_ACTIONS, args.table_arn),
+            _allow("ReadImages", ("s3:GetObject",), pulumi.Output.concat(args.bucket_arn, f"/{IMAGE_PREFIX}*")),
+            _allow("ListImages", ("s3:ListBucket",), args.bucket_arn,
+                   StringLike={"s3:prefix": f"{IMAGE_PREFIX}*"}),
+        ]
+        if args.exec_enabled:
+            statements.append(_allow("EcsExecChannels", ECS_EXEC_ACTIONS, "*"))
+        aws.iam.RolePolicy(f"{name}-task-policy", role=self.task_role.id, policy=_document(*statements),
+                           opts=child)
+
+        self.execution_role_arn = self.execution_role.arn
+        self.task_role_arn = self.task_role.arn
+        self.register_outputs({"executionRoleArn": self.execution_role_arn, "taskRoleArn": self.task_role_arn})
+
+    @staticmethod
+    def _trust(account: pulumi.Output[str], source_arn: Optional[pulumi.Output[str]] = None) -> pulumi.Output[str]:
+        condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
+        if source_arn is not None:
+            condition["ArnLike"] = {"aws:SourceArn": source_arn}
+        return _document({"Effect": "Allow", "Principal": {"Service": ECS_TASKS}, "Action": "sts:AssumeRole",
+                          "Condition": condition})

@@ -1,0 +1,236 @@
+"""IAM: least privilege in permission policies, named principals in trust policies, one owner per role policy.
+
+Documents are read wherever they live: `aws.iam.RolePolicy` / `Policy` / `UserPolicy` / `GroupPolicy` (`policy`),
+a role's `inlinePolicies[].policy`, and a role's `assumeRolePolicy` for trust.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Iterator
+
+from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
+
+from .core import (
+    MANDATORY, allows, as_list, describe, each_known, get, known, principals, resource_policy, settings, sid,
+    stack_policy, statements,
+)
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+POLICY = "aws:iam/policy:Policy"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+ROLE_POLICIES_EXCLUSIVE = "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"
+ROLE_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+PERMISSION_DOCUMENT_HOLDERS = (ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY)
+ATTACHMENTS = (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT)
+
+GITHUB_OIDC_PROVIDER = "oidc-provider/token.actions.githubusercontent.com"
+GITHUB_AUDIENCE_KEY = "token.actions.githubusercontent.com:aud"
+GITHUB_SUBJECT_KEY = "token.actions.githubusercontent.com:sub"
+STS_AUDIENCE = "sts.amazonaws.com"
+# repo:<owner>/<repo>:<anything>, with owner and repository spelled out (no wildcard before the second colon).
+PINNED_GITHUB_SUBJECT = re.compile(r"^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:.+$")
+
+
+def permission_documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
+    """(where, document) for every permission policy the resource holds."""
+    if args.resource_type == ROLE:
+        for index, inline in enumerate(as_list(get(args.props, "inlinePolicies"))):
+            yield f"inlinePolicies[{index}] {get(inline, 'name') or ''}".strip(), get(inline, "policy")
+    else:
+        yield "policy", get(args.props, "policy")
+
+
+def _actions(statement: Mapping[str, Any]) -> list[str]:
+    return [str(a) for a in as_list(statement.get("Action"))]
+
+
+def _condition_values(condition: Any, operator: str, key: str) -> list[str]:
+    block = get(condition, operator) if condition is not None else None
+    if not isinstance(block, Mapping):
+        return []
+    return [str(v) for k, values in block.items() if k.lower() == key.lower() for v in as_list(values)]
+
+
+# --- permission policies ---------------------------------------------------------------------------------------
+
+def no_wildcard_actions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for where, document in permission_documents(args):
+        for statement in statements(document):
+            if not allows(statement):
+                continue
+            if "NotAction" in statement:
+                report_violation(f"{describe(args)}: {sid(statement)} of {where} allows NotAction, i.e. every "
+                                 "other action.", None)
+            wildcards = [a for a in _actions(statement) if a == "*" or a.endswith(":*")]
+            if wildcards:
+                report_violation(f"{describe(args)}: {sid(statement)} of {where} allows {', '.join(wildcards)}.", None)
+
+
+def no_wildcard_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    allowed = set(settings("iam-no-wildcard-resource", args).get("allowedWildcardResourceActions", []))
+    for where, document in permission_documents(args):
+        for statement in statements(document):
+            if not allows(statement):
+                continue
+            if "NotResource" in statement:
+                report_violation(f"{describe(args)}: {sid(statement)} of {where} uses NotResource, i.e. every other "
+                                 "resource.", None)
+            if "*" not in [str(r) for r in as_list(statement.get("Resource"))]:
+                continue
+            beyond = [a for a in _actions(statement) if a not in allowed]
+            if beyond:
+                report_violation(f"{describe(args)}: {sid(statement)} of {where} allows {', '.join(beyond)} on "
+                                 "Resource \"*\".", None)
+
+
+def no_admin_managed_policies(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    forbidden = set(settings("iam-no-admin-managed-policies", args).get("forbiddenManagedPolicies", []))
+    arns = as_list(get(args.props, "managedPolicyArns")) if args.resource_type == ROLE else \
+        as_list(get(args.props, "policyArn"))
+    for arn in arns:
+        if str(arn) in forbidden:
+            report_violation(f"{describe(args)} attaches {arn}.", None)
+
+
+# --- trust policies --------------------------------------------------------------------------------------------
+
+def _is_github_oidc(kind: str, value: str) -> bool:
+    return kind == "Federated" and value.endswith(GITHUB_OIDC_PROVIDER)
+
+
+def trust_names_specific_principals(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    allowed_services = set(settings("iam-trust-names-specific-principals", args).get("allowedServicePrincipals", []))
+    for statement in statements(get(args.props, "assumeRolePolicy")):
+        if not allows(statement):
+            continue
+        if "NotPrincipal" in statement:
+            report_violation(f"{describe(args)}: {sid(statement)} of the trust policy uses NotPrincipal.", None)
+        where = f"{describe(args)}: {sid(statement)} of the trust policy"
+        for kind, value in principals(statement):
+            if value == "*" or kind == "*":
+                report_violation(f"{where} lets any principal assume the role.", None)
+            elif kind == "Service" and value not in allowed_services:
+                report_violation(f"{where} names service {value}, which is not in allowedServicePrincipals.", None)
+            elif kind == "AWS" and not value.startswith("arn:") and not value.isdigit():
+                report_violation(f"{where} names AWS principal {value!r}; name an account or role ARN.", None)
+            elif kind == "Federated" and not _is_github_oidc(kind, value):
+                report_violation(f"{where} names identity provider {value}, which no rule here vouches for.", None)
+
+
+def github_oidc_trust_pinned(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for statement in statements(get(args.props, "assumeRolePolicy")):
+        if not allows(statement) or not any(_is_github_oidc(k, v) for k, v in principals(statement)):
+            continue
+        condition = statement.get("Condition")
+        audiences = _condition_values(condition, "StringEquals", GITHUB_AUDIENCE_KEY)
+        if audiences != [STS_AUDIENCE]:
+            report_violation(f"{describe(args)}: {sid(statement)} of the GitHub OIDC trust must require StringEquals "
+                             f"{GITHUB_AUDIENCE_KEY} = {STS_AUDIENCE} (found {audiences or 'none'}).", None)
+        subjects = (_condition_values(condition, "StringEquals", GITHUB_SUBJECT_KEY)
+                    + _condition_values(condition, "StringLike", GITHUB_SUBJECT_KEY))
+        if not subjects:
+            report_violation(f"{describe(args)}: {sid(statement)} of the GitHub OIDC trust has no {GITHUB_SUBJECT_KEY} "
+                             "condition: every repository on GitHub could assume the role.", None)
+        for subject in subjects:
+            if not PINNED_GITHUB_SUBJECT.match(subject) or "*" in subject.split(":", 2)[1]:
+                report_violation(f"{describe(args)}: {sid(statement)} of the GitHub OIDC trust accepts subject "
+                                 f"{subject!r}; pin owner and repository (repo:<owner>/<repo>:...).", None)
+        unsupported = [k for k in (condition or {}) if k not in ("StringEquals", "StringLike")]
+        for operator in unsupported:
+            for key in get(condition, operator) or {}:
+                if key.lower() == GITHUB_SUBJECT_KEY:
+                    report_violation(f"{describe(args)}: {sid(statement)} of the GitHub OIDC trust tests the subject "
+                                     f"with {operator}; use StringEquals or StringLike.", None)
+
+
+# --- who manages a role's policies -----------------------------------------------------------------------------
+
+def _roles_referenced(resource: PolicyResource) -> list[PolicyResource]:
+    found = []
+    for key in ("role", "roleName", "roles"):
+        found += [r for r in resource.property_dependencies.get(key, []) if r.resource_type == ROLE]
+    return found
+
+
+def no_conflicting_role_policy_management(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    managers: dict[str, list[PolicyResource]] = {}
+    for resource in args.resources:
+        for role in _roles_referenced(resource):
+            managers.setdefault(role.urn, []).append(resource)
+
+    def judge(role: PolicyResource) -> None:
+        def managing(*types: str) -> list[PolicyResource]:
+            return [r for r in managers.get(role.urn, []) if r.resource_type in types]
+
+        # A deployed role reports every inline and attached policy AWS holds, standalone ones included: only an
+        # entry that no standalone resource accounts for was declared on the role itself.
+        standalone_inline = {known(r.props, "name") for r in managing(ROLE_POLICY)} | {
+            name for r in managing(ROLE_POLICIES_EXCLUSIVE) for name in as_list(known(r.props, "policyNames"))}
+        standalone_attached = {known(r.props, "policyArn") for r in managing(ROLE_POLICY_ATTACHMENT)} | {
+            arn for r in managing(ROLE_POLICY_ATTACHMENTS_EXCLUSIVE) for arn in as_list(known(r.props, "policyArns"))}
+        inline_on_role = [get(p, "name") for p in as_list(get(role.props, "inlinePolicies"))
+                          if get(p, "name") not in standalone_inline]
+        managed_on_role = [arn for arn in as_list(get(role.props, "managedPolicyArns"))
+                           if arn not in standalone_attached]
+
+        conflicts = []
+        inline_resources = managing(ROLE_POLICY, ROLE_POLICIES_EXCLUSIVE)
+        if inline_on_role and inline_resources:
+            conflicts.append(f"inlinePolicies on the role and {', '.join(r.name for r in inline_resources)}")
+        attachment_resources = managing(ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE)
+        if managed_on_role and attachment_resources:
+            conflicts.append(f"managedPolicyArns on the role and {', '.join(r.name for r in attachment_resources)}")
+        for exclusive in (ROLE_POLICIES_EXCLUSIVE, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE):
+            if len(managing(exclusive)) > 1:
+                conflicts.append(f"several {exclusive.rsplit(':', 1)[-1]} "
+                                 f"({', '.join(r.name for r in managing(exclusive))})")
+        for conflict in conflicts:
+            report_violation(f"Role {role.name}: its policies are managed twice: {conflict}.", role.urn)
+
+    each_known([r for r in args.resources if r.resource_type == ROLE], judge)
+
+
+POLICIES = [
+    resource_policy(
+        "iam-no-wildcard-actions", no_wildcard_actions, types=PERMISSION_DOCUMENT_HOLDERS, level=MANDATORY,
+        description="IAM permission policies allow no \"*\" or \"service:*\" actions and no NotAction "
+                    "(checkov CKV_AWS_62, CKV_AWS_63; a service-wide \"s3:*\" is held to the same bar).",
+        fix="List the exact actions the workload calls (e.g. dynamodb:GetItem, s3:GetObject)."),
+    resource_policy(
+        "iam-no-wildcard-resource", no_wildcard_resource, types=PERMISSION_DOCUMENT_HOLDERS, level=MANDATORY,
+        description="IAM permission policies name their resources; Resource \"*\" only for allow-listed actions "
+                    "that have no resource type (checkov CKV_AWS_355, CKV_AWS_111).",
+        fix="Scope the statement to the ARNs it serves; actions AWS defines without a resource type go into "
+            "policies/policy-config.json (allowedWildcardResourceActions)."),
+    resource_policy(
+        "iam-trust-names-specific-principals", trust_names_specific_principals, types=(ROLE,), level=MANDATORY,
+        description="Role trust policies name specific principals: no \"*\", services only from the allow-list, "
+                    "accounts or roles by ARN (checkov CKV_AWS_60, CKV_AWS_61).",
+        fix="Trust the one service (e.g. ecs-tasks.amazonaws.com) with an aws:SourceAccount condition, or a role "
+            "ARN; add a new service principal to allowedServicePrincipals in policies/policy-config.json."),
+    resource_policy(
+        "iam-github-oidc-trust-pinned", github_oidc_trust_pinned, types=(ROLE,), level=MANDATORY,
+        description="A role trusting GitHub's OIDC provider requires aud = sts.amazonaws.com and a sub pinned to "
+                    "one repository (checkov CKV_AWS_358).",
+        fix="Add Condition StringEquals token.actions.githubusercontent.com:aud = sts.amazonaws.com and "
+            "StringEquals/StringLike token.actions.githubusercontent.com:sub = repo:<owner>/<repo>:<ref or env>."),
+    resource_policy(
+        "iam-no-admin-managed-policies", no_admin_managed_policies, types=(ROLE, *ATTACHMENTS), level=MANDATORY,
+        description="No AdministratorAccess, IAMFullAccess or PowerUserAccess attachments (checkov CKV_AWS_274).",
+        fix="Attach a policy scoped to the resources the principal manages."),
+    stack_policy(
+        "iam-no-conflicting-role-policy-management", no_conflicting_role_policy_management, level=MANDATORY,
+        description="A role's inline and managed policies each have one owner: the role's inlinePolicies / "
+                    "managedPolicyArns, or RolePolicy / RolePolicyAttachment resources, or one *Exclusive resource "
+                    "(pulumi-aws Role: conflicting policy management).",
+        fix="Keep one form: declare aws.iam.RolePolicy / RolePolicyAttachment and drop inlinePolicies / "
+            "managedPolicyArns from the role."),
+]

@@ -1,0 +1,141 @@
+"""Cost reports as Markdown: one stack's table, and stacks side by side with the NAT comparison."""
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from .cost import GROUPS, NAT, CostLine, CostReport
+
+
+def money(amount: float) -> str:
+    sign = "−" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def unit_price(value: float) -> str:
+    return f"${value:.6g}" if value < 1 else f"${value:,.2f}"
+
+
+def quantity(value: float) -> str:
+    if abs(value - round(value)) < 1e-9:
+        return f"{round(value):,}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _unit_singular(unit: str) -> str:
+    if unit.startswith(("million ", "thousand ")):
+        return unit  # "per million requests"
+    return unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
+
+
+def _row(line: CostLine) -> str:
+    unit = _unit_singular(line.unit) if quantity(line.quantity) == "1" else line.unit
+    return (f"| {line.group} | {line.item} | {quantity(line.quantity)} {unit} | "
+            f"{unit_price(line.unit_price)} / {_unit_singular(line.unit)} | {money(line.monthly)} |")
+
+
+def cost_table(report: CostReport) -> str:
+    """The at-rest and usage-driven tables with their subtotals and the total."""
+    head = "| Group | Item | Quantity | Unit price | Monthly |\n|---|---|---:|---:|---:|"
+    parts = ["### At rest: billed whether or not anyone visits", "", head]
+    parts += [_row(line) for line in report.at_rest]
+    parts += [f"| | **At rest** | | | **{money(report.at_rest_total)}** |", "",
+              f"### Usage-driven: volumes from `report/usage.json`", "", head]
+    parts += [_row(line) for line in report.usage_driven]
+    parts += [f"| | **Usage-driven** | | | **{money(report.usage_total)}** |", "",
+              f"**Total: {money(report.total)} a month** ({report.prices.currency}, {report.region})"]
+    return "\n".join(parts)
+
+
+def cost_document(report: CostReport) -> str:
+    prices = report.prices
+    used = sorted({line.price.split("[")[0] for line in report.lines})
+    parts = [
+        f"# Monthly cost estimate: {report.stack}",
+        "",
+        f"Stack `{report.stack}` in {report.region}, computed from the resources the program declares for it "
+        f"(captured under mocks, as the tests see them). Unit prices are AWS list prices as of {prices.retrieved} "
+        f"(`report/prices.json`), {prices.hours_per_month:g} hours a month, no free tier or discounts; traffic "
+        "volumes are the assumptions in `report/usage.json`. Regenerate with "
+        f"`make report STACK={report.stack}`.",
+        "",
+        cost_table(report),
+        "",
+        "### How each quantity follows from the stack",
+        "",
+        "| Item | Basis | Resources |",
+        "|---|---|---|",
+    ]
+    parts += [f"| {line.item} | {line.basis} | {', '.join(f'`{r}`' for r in line.resources)} |"
+              for line in report.lines]
+    parts += ["", "### Price sources", ""]
+    parts += [f"- `{key}` ({prices.units.get(key, '')}): {prices.sources.get(key, 'unknown')}" for key in used]
+    return "\n".join(parts) + "\n"
+
+
+@dataclass(frozen=True)
+class NatComparison:
+    cheaper: CostReport
+    dearer: CostReport
+
+    @property
+    def saving(self) -> float:
+        return self.dearer.group_total(NAT) - self.cheaper.group_total(NAT)
+
+    @property
+    def saving_percent(self) -> float:
+        """How much less the cheaper stack's NAT lines cost, as a percentage of the dearer stack's."""
+        dearer = self.dearer.group_total(NAT)
+        return 100 * self.saving / dearer if dearer else 0.0
+
+
+def compare_nat(a: CostReport, b: CostReport) -> NatComparison:
+    cheaper, dearer = sorted((a, b), key=lambda r: r.group_total(NAT))
+    return NatComparison(cheaper=cheaper, dearer=dearer)
+
+
+def _nat_kind(report: CostReport) -> str:
+    items = [line.item for line in report.lines if line.group == NAT and not line.usage_driven]
+    return items[0] if items else "no NAT"
+
+
+def comparison_document(reports: Sequence[CostReport]) -> str:
+    """Stacks side by side, line by line; with two stacks, the difference and the NAT comparison."""
+    names = [r.stack for r in reports]
+    two = len(reports) == 2
+    order = {group: i for i, group in enumerate(GROUPS)}
+    keys: dict[str, CostLine] = {}
+    for report in reports:
+        for line in report.lines:
+            keys.setdefault(line.key, line)
+    rows = sorted(keys.values(), key=lambda line: (line.usage_driven, order[line.group]))
+    diff_head = f" {names[1]} − {names[0]} |" if two else ""
+    parts = [f"# Monthly cost: {' vs '.join(names)}", "",
+             "Each stack's lines as in its `cost.md`, side by side (same unit prices and usage assumptions, so the "
+             "difference is the architecture). Regenerate with `python -m report " + " ".join(names) + "`.", "",
+             "| Group | Item | " + " | ".join(names) + " |" + diff_head,
+             "|---|---|" + "---:|" * len(names) + ("---:|" if two else "")]
+
+    def cells(values: list[float]) -> str:
+        text = " | ".join(money(v) if v else "—" for v in values)
+        return text + (f" | {money(values[1] - values[0])}" if two else "")
+
+    for line, previous in zip(rows, [None, *rows]):
+        if line.usage_driven and (previous is None or not previous.usage_driven):
+            parts.append("| | *usage-driven, from `report/usage.json`* |" + " |" * (len(names) + two))
+        parts.append(f"| {line.group} | {line.item} | {cells([r.monthly(line.key) for r in reports])} |")
+    for label, attribute in (("At rest", "at_rest_total"), ("Usage-driven", "usage_total"), ("Total", "total")):
+        values = [getattr(r, attribute) for r in reports]
+        text = " | ".join(f"**{money(v)}**" for v in values)
+        diff = f" | **{money(values[1] - values[0])}**" if two else ""
+        parts.append(f"| | **{label}** | {text}{diff} |")
+    if two:
+        nat = compare_nat(*reports)
+        parts += ["", "## NAT: the cost of egress for the container tier", "",
+                  "| Stack | NAT | Lines | Monthly |", "|---|---|---|---:|"]
+        for report in reports:
+            lines = [line for line in report.lines if line.group == NAT]
+            detail = "; ".join(f"{line.item} {money(line.monthly)}" for line in lines) or "—"
+            parts.append(f"| {report.stack} | {_nat_kind(report)} | {detail} | {money(report.group_total(NAT))} |")
+        parts += ["", f"{nat.cheaper.stack}'s NAT costs {money(nat.saving)} a month less than "
+                      f"{nat.dearer.stack}'s: **−{nat.saving_percent:.1f}%**."]
+    return "\n".join(parts) + "\n"

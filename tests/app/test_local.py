@@ -1,0 +1,100 @@
+"""`make dev` (python -m app.local): page and API on one origin over the emulator; Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.local import FRONTEND_DIR, _port_from_environment
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.script_text = ""
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.script_text += data.strip()
+
+
+def test_page_is_japanese_and_has_nothing_inline_a_strict_csp_would_block():
+    parser = _Tags()
+    parser.feed((FRONTEND_DIR / "index.html").read_text(encoding="utf-8"))
+    html = dict(parser.tags)["html"]
+    assert html.get("lang") == "ja"
+    assert ("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}) in parser.tags
+    scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
+    assert scripts and all(attrs.get("src") for attrs in scripts) and parser.script_text == ""
+    assert not [tag for tag, _ in parser.tags if tag == "style"]
+    inline = [(tag, name) for tag, attrs in parser.tags for name in attrs if name == "style" or name.startswith("on")]
+    assert inline == []
+    assert "innerHTML" not in (FRONTEND_DIR / "app.js").read_text(encoding="utf-8")
+
+
+def test_local_server_serves_page_and_api_on_one_origin_with_the_sites_security_headers(local_site):
+    with httpx.Client(base_url=local_site, trust_env=False, timeout=10) as browser:
+        page = browser.get("/")
+        assert page.status_code == 200 and 'lang="ja"' in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
+        assert page.headers["x-content-type-options"] == "nosniff"
+        for asset in ("/app.js", "/styles.css", "/favicon.svg"):
+            assert browser.get(asset).status_code == 200, asset
+        items = browser.get("/api/items").json()
+        assert [item["title"] for item in items] == ["バナナ", "リンゴ", "オレンジ"]
+        assert browser.get(items[0]["imageUrl"]).headers["content-type"] == "image/jpeg"
+        assert browser.get("/readyz").json() == {"status": "ready"}
+
+
+def test_make_dev_entry_point_serves_and_stops_everything_on_ctrl_c(free_port):
+    port = free_port
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")} | {"PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.local"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/items", timeout=2, trust_env=False)
+                if response.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
+            time.sleep(0.1)
+        assert len(response.json()) == 3
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert f"http://127.0.0.1:{port}/" in stderr.decode()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2, trust_env=False)
+
+
+@pytest.mark.parametrize("value", ["eighty", "0", "70000", "-1"])
+def test_make_dev_rejects_a_bad_port(monkeypatch, value):
+    monkeypatch.setenv("PORT", value)
+    with pytest.raises(SystemExit, match=f"PORT must be a number from 1 to 65535, got '{value}'"):
+        _port_from_environment()

@@ -1,0 +1,555 @@
+"""Every policy of the pack, on realistic resources: one case (at least) where it fires and one where it passes.
+
+Resources are written the way the engine hands them to the pack: camelCase inputs, numbers as floats, IAM
+documents as JSON text or objects, container definitions as JSON text. Each case runs through the offline check
+(`policies.offline.check_capture`), i.e. the same argument building the real stack check uses.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import pytest
+
+from policies import POLICIES
+from policies.core import load_config_file
+from policies.offline import check_capture
+from tests.harness import Capture, Resource
+
+BY_NAME = {policy.name: policy for policy in POLICIES}
+ACCOUNT = "123456789012"
+CLOUDFRONT_PREFIX_LIST = "pl-58a04531"
+GITHUB_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+
+
+def res(type_: str, name: str, inputs: dict[str, Any], deps: Optional[dict[str, list[Resource]]] = None) -> Resource:
+    """A captured resource; `deps` maps an input to the resources it was computed from."""
+    return Resource(type=type_, name=name, urn=f"urn:pulumi:test::webstack::{type_}::{name}", inputs=inputs,
+                    property_dependencies={k: [r.urn for r in v] for k, v in (deps or {}).items()})
+
+
+def violations(policy_name: str, resources: list[Resource], config: Optional[dict] = None) -> list[str]:
+    capture = Capture(stack="test", config={}, resources=resources, outputs={})
+    result = check_capture(capture, policies=[BY_NAME[policy_name]], config=config or load_config_file())
+    return [v.message for v in result.violations]
+
+
+def doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+# --- realistic building blocks ---------------------------------------------------------------------------------
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+VPC_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+def sg(name: str = "alb-sg", **inputs: Any) -> Resource:
+    return res(SG, name, {"vpcId": "vpc-id", "description": "Internal ALB: HTTP from CloudFront only", **inputs})
+
+
+def ingress(name: str = "alb-in", **inputs: Any) -> Resource:
+    return res(VPC_IN, name, {"securityGroupId": "alb-sg-id", "ipProtocol": "tcp", "fromPort": 80.0, "toPort": 80.0,
+                              "description": "HTTP from CloudFront origin-facing servers", **inputs})
+
+
+def egress(name: str = "ecs-out", **inputs: Any) -> Resource:
+    return res(VPC_OUT, name, {"securityGroupId": "ecs-sg-id", "ipProtocol": "tcp", "fromPort": 443.0,
+                               "toPort": 443.0, "description": "HTTPS to AWS APIs via the NAT", **inputs})
+
+
+def ecs_trust(**extra: Any) -> str:
+    return doc({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}, **extra})
+
+
+def github_trust(condition: dict[str, Any]) -> str:
+    return doc({"Effect": "Allow", "Principal": {"Federated": GITHUB_PROVIDER},
+                "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition})
+
+
+def role(name: str = "task-role", trust: Optional[str] = None, **inputs: Any) -> Resource:
+    return res(ROLE, name, {"assumeRolePolicy": trust or ecs_trust(), "description": "Application role", **inputs})
+
+
+def role_policy(*statements: dict[str, Any], on: Optional[Resource] = None, name: str = "task-policy") -> Resource:
+    return res(ROLE_POLICY, name, {"role": "task-role-id", "policy": doc(*statements)},
+               deps={"role": [on]} if on else None)
+
+
+def allow(actions: Any, resource: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": resource, **extra}
+
+
+TABLE_ARN = f"arn:aws:dynamodb:ap-northeast-1:{ACCOUNT}:table/webstack-dev-items"
+EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+
+
+def task_definition(**container: Any) -> Resource:
+    definition = {"name": "api", "image": f"{ACCOUNT}.dkr.ecr.ap-northeast-1.amazonaws.com/api:abc123",
+                  "essential": True, "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+                  "readonlyRootFilesystem": True, "user": "10001", "privileged": False, **container}
+    definition = {k: v for k, v in definition.items() if v is not None}
+    return res("aws:ecs/taskDefinition:TaskDefinition", "api-task", {
+        "family": "webstack-dev-api", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256", "memory": "512", "containerDefinitions": json.dumps([definition]),
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/api-task",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/api-exec"})
+
+
+def nat_instance(**inputs: Any) -> Resource:
+    return res("aws:ec2/instance:Instance", "nat", {
+        "ami": "ami-0a1b2c3d4e5f67890", "instanceType": "t4g.nano", "subnetId": "public-nat-id",
+        "associatePublicIpAddress": True, "sourceDestCheck": False,
+        "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled", "httpPutResponseHopLimit": 1.0},
+        "rootBlockDevice": {"encrypted": True, "volumeType": "gp3", "deleteOnTermination": True}, **inputs})
+
+
+def subnet(tier: str, public: bool, name: Optional[str] = None) -> Resource:
+    name = name or f"webstack-dev-{tier}-0"
+    return res("aws:ec2/subnet:Subnet", name, {"vpcId": "vpc-id", "cidrBlock": "10.0.192.0/28",
+                                               "mapPublicIpOnLaunch": public, "tags": {"Name": name, "tier": tier}})
+
+
+def bucket(name: str = "images") -> Resource:
+    return res(BUCKET, name, {"forceDestroy": False, "tags": {"Name": name}})
+
+
+def on_bucket(type_: str, target: Resource, name: str, **inputs: Any) -> Resource:
+    return res(type_, name, {"bucket": f"{target.name}-id", **inputs}, deps={"bucket": [target]})
+
+
+def public_access_block(target: Resource, **flags: bool) -> Resource:
+    values = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+              "restrictPublicBuckets": True, **flags}
+    return on_bucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", target, f"{target.name}-pab", **values)
+
+
+def encryption(target: Resource) -> Resource:
+    return on_bucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                     target, f"{target.name}-sse",
+                     rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])
+
+
+TLS_DENY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::images", "arn:aws:s3:::images/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+CLOUDFRONT_READ = {"Sid": "CloudFrontReadsSite", "Effect": "Allow",
+                   "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+                   "Resource": "arn:aws:s3:::site/*",
+                   "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"}}}
+
+
+def bucket_policy(target: Resource, *statements: dict[str, Any]) -> Resource:
+    return on_bucket("aws:s3/bucketPolicy:BucketPolicy", target, f"{target.name}-policy", policy=doc(*statements))
+
+
+def behaviour(path: Optional[str] = None, **inputs: Any) -> dict[str, Any]:
+    value = {"targetOriginId": "api-alb" if path else "site-bucket", "viewerProtocolPolicy": "redirect-to-https",
+             "allowedMethods": ["GET", "HEAD"], "cachedMethods": ["GET", "HEAD"],
+             "cachePolicyId": "cache-policy-Managed-CachingOptimized",
+             "responseHeadersPolicyId": "security-headers-id", **inputs}
+    if path:
+        value["pathPattern"] = path
+    return {k: v for k, v in value.items() if v is not None}
+
+
+SITE_ORIGIN = {"originId": "site-bucket", "domainName": "site.s3.ap-northeast-1.amazonaws.com",
+               "originAccessControlId": "oac-id"}
+API_ORIGIN = {"originId": "api-alb", "domainName": "internal-api-alb.ap-northeast-1.elb.amazonaws.com",
+              "vpcOriginConfig": {"vpcOriginId": "api-origin-id", "originReadTimeout": 30.0}}
+
+
+def distribution(default: Optional[dict] = None, ordered: Optional[list] = None, origins: Optional[list] = None,
+                 certificate: Optional[dict] = None) -> Resource:
+    return res("aws:cloudfront/distribution:Distribution", "site-cdn", {
+        "enabled": True, "defaultRootObject": "index.html", "origins": origins or [SITE_ORIGIN, API_ORIGIN],
+        "defaultCacheBehavior": default or behaviour(), "orderedCacheBehaviors": ordered or [behaviour("/api/*")],
+        "viewerCertificate": certificate or {"cloudfrontDefaultCertificate": True},
+        "restrictions": {"geoRestriction": {"restrictionType": "none"}}})
+
+
+def one(type_: str, resource_name: str, **inputs: Any) -> list[Resource]:
+    return [res(type_, resource_name, inputs)]
+
+
+def case(policy: str, label: str, resources: Any, fires: bool, config: Optional[dict] = None):
+    resources = resources if isinstance(resources, list) else [resources]
+    return pytest.param(policy, resources, fires, config, id=f"{policy}: {label}")
+
+
+def _mixed_group() -> list[Resource]:
+    group = sg(ingress=[{"protocol": "tcp", "fromPort": 80.0, "toPort": 80.0, "prefixListIds": [CLOUDFRONT_PREFIX_LIST],
+                         "description": "HTTP from CloudFront"}])
+    extra = res(VPC_IN, "alb-in-8080", {"securityGroupId": "alb-sg-id", "ipProtocol": "tcp", "fromPort": 8080.0,
+                                        "toPort": 8080.0, "prefixListId": CLOUDFRONT_PREFIX_LIST,
+                                        "description": "Alternate port"}, deps={"securityGroupId": [group]})
+    return [group, extra]
+
+
+def _standalone_only_group(echo_inline: bool) -> list[Resource]:
+    # After deployment the engine reports a group's rules as AWS holds them, standalone ones included.
+    echoed = [{"protocol": "tcp", "fromPort": 80.0, "toPort": 80.0, "prefixListIds": [CLOUDFRONT_PREFIX_LIST],
+               "description": "HTTP from CloudFront"}] if echo_inline else []
+    group = sg(ingress=echoed) if echo_inline else sg()
+    rule = res(VPC_IN, "alb-in", {"securityGroupId": "alb-sg-id", "ipProtocol": "tcp", "fromPort": 80.0,
+                                  "toPort": 80.0, "prefixListId": CLOUDFRONT_PREFIX_LIST,
+                                  "description": "HTTP from CloudFront"}, deps={"securityGroupId": [group]})
+    return [group, rule]
+
+
+def _role_with(inline: bool, standalone: bool, managed: bool = False, attachment: bool = False) -> list[Resource]:
+    inputs: dict[str, Any] = {}
+    if inline:
+        inputs["inlinePolicies"] = [{"name": "read", "policy": doc(allow("dynamodb:GetItem", TABLE_ARN))}]
+    if managed:
+        inputs["managedPolicyArns"] = ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+    target = role(**inputs)
+    found = [target]
+    if standalone:
+        found.append(role_policy(allow("dynamodb:Query", TABLE_ARN), on=target))
+    if attachment:
+        found.append(res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ssm", {
+            "role": "task-role-id", "policyArn": "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"},
+            deps={"role": [target]}))
+    return found
+
+
+def _deployed_role_echoing_its_standalone_policies() -> list[Resource]:
+    # After deployment the engine reports a role's inline and attached policies as AWS holds them.
+    read = doc(allow("dynamodb:Query", TABLE_ARN))
+    ssm = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    target = role(inlinePolicies=[{"name": "task-read", "policy": read}], managedPolicyArns=[ssm])
+    return [target,
+            res(ROLE_POLICY, "task-policy", {"role": "task-role", "name": "task-read", "policy": read},
+                deps={"role": [target]}),
+            res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ssm", {"role": "task-role", "policyArn": ssm},
+                deps={"role": [target]})]
+
+
+def _bucket_with(pab: bool = True, pab_flags: Optional[dict] = None, sse: bool = True,
+                 policy: Optional[list] = None) -> list[Resource]:
+    target = bucket()
+    found = [target]
+    if pab:
+        found.append(public_access_block(target, **(pab_flags or {})))
+    if sse:
+        found.append(encryption(target))
+    found.append(bucket_policy(target, *(policy if policy is not None else [TLS_DENY])))
+    return found
+
+
+CASES = [
+    # --- security groups ---
+    case("sg-no-ingress-from-internet", "inline HTTPS from 0.0.0.0/0",
+         sg(ingress=[{"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["0.0.0.0/0"],
+                      "description": "HTTPS from anywhere"}]), fires=True),
+    case("sg-no-ingress-from-internet", "SecurityGroupRule SSH from ::/0",
+         one(SG_RULE, "ssh", type="ingress", securityGroupId="sg-id", protocol="tcp", fromPort=22.0, toPort=22.0,
+             ipv6CidrBlocks=["::/0"], description="SSH"), fires=True),
+    case("sg-no-ingress-from-internet", "vpc ingress rule HTTP from 0.0.0.0/0",
+         ingress(cidrIpv4="0.0.0.0/0"), fires=True),
+    case("sg-no-ingress-from-internet", "ingress from the CloudFront prefix list",
+         ingress(prefixListId=CLOUDFRONT_PREFIX_LIST), fires=False),
+    case("sg-no-ingress-from-internet", "NAT egress TCP 443 to 0.0.0.0/0 is not ingress",
+         egress(cidrIpv4="0.0.0.0/0"), fires=False),
+
+    case("sg-ingress-only-from-groups-or-allowed-prefix-lists", "ingress from a VPC CIDR",
+         ingress(cidrIpv4="10.0.0.0/16"), fires=True),
+    case("sg-ingress-only-from-groups-or-allowed-prefix-lists", "ingress from an unknown prefix list",
+         ingress(prefixListId="pl-0123456789abcdef0"), fires=True),
+    case("sg-ingress-only-from-groups-or-allowed-prefix-lists", "inline ingress from a CIDR",
+         sg(ingress=[{"protocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "cidrBlocks": ["10.0.64.0/20"],
+                      "description": "from the container tier"}]), fires=True),
+    case("sg-ingress-only-from-groups-or-allowed-prefix-lists", "ingress from the CloudFront prefix list",
+         ingress(prefixListId=CLOUDFRONT_PREFIX_LIST), fires=False),
+    case("sg-ingress-only-from-groups-or-allowed-prefix-lists", "ingress from the ALB's security group",
+         ingress(referencedSecurityGroupId="alb-sg-id", fromPort=8080.0, toPort=8080.0), fires=False),
+    case("sg-ingress-only-from-groups-or-allowed-prefix-lists", "CIDR allow-listed in the policy config",
+         ingress(cidrIpv4="10.0.0.0/16"), fires=False,
+         config={"sg-ingress-only-from-groups-or-allowed-prefix-lists": {
+             "allowedPrefixListIds": [CLOUDFRONT_PREFIX_LIST], "allowedIngressCidrs": ["10.0.0.0/16"]}}),
+
+    case("sg-no-all-traffic-ingress", "all protocols from a group",
+         ingress(ipProtocol="-1", fromPort=None, toPort=None, referencedSecurityGroupId="alb-sg-id"), fires=True),
+    case("sg-no-all-traffic-ingress", "inline TCP 0-65535",
+         sg(ingress=[{"protocol": "tcp", "fromPort": 0.0, "toPort": 65535.0, "securityGroups": ["alb-sg-id"],
+                      "description": "everything from the ALB"}]), fires=True),
+    case("sg-no-all-traffic-ingress", "the app port only",
+         ingress(referencedSecurityGroupId="alb-sg-id", fromPort=8080.0, toPort=8080.0), fires=False),
+
+    case("sg-no-all-protocol-egress-to-internet", "inline all-protocol egress to 0.0.0.0/0",
+         sg(egress=[{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"],
+                     "description": "everything out"}]), fires=True),
+    case("sg-no-all-protocol-egress-to-internet", "vpc egress rule all protocols to ::/0",
+         egress(ipProtocol="-1", fromPort=None, toPort=None, cidrIpv6="::/0"), fires=True),
+    case("sg-no-all-protocol-egress-to-internet", "NAT instance TCP 443 to 0.0.0.0/0",
+         egress(cidrIpv4="0.0.0.0/0"), fires=False),
+    case("sg-no-all-protocol-egress-to-internet", "all protocols to a security group",
+         egress(ipProtocol="-1", fromPort=None, toPort=None, referencedSecurityGroupId="ecs-sg-id"), fires=False),
+
+    case("sg-groups-and-rules-described", "group with the default description",
+         sg(description="Managed by Pulumi"), fires=True),
+    case("sg-groups-and-rules-described", "rule without description",
+         ingress(prefixListId=CLOUDFRONT_PREFIX_LIST, description=""), fires=True),
+    case("sg-groups-and-rules-described", "described group and rule",
+         [sg(), ingress(prefixListId=CLOUDFRONT_PREFIX_LIST)], fires=False),
+
+    case("sg-default-group-closed", "default group keeps self-referencing ingress",
+         one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", vpcId="vpc-id",
+             ingress=[{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": True}], egress=[]), fires=True),
+    case("sg-default-group-closed", "default group stripped",
+         one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", vpcId="vpc-id", ingress=[],
+             egress=[]), fires=False),
+
+    case("sg-no-mixed-inline-and-standalone-rules", "inline ingress plus a standalone rule", _mixed_group(),
+         fires=True),
+    case("sg-no-mixed-inline-and-standalone-rules", "standalone rules only", _standalone_only_group(False),
+         fires=False),
+    case("sg-no-mixed-inline-and-standalone-rules", "deployed group echoing its standalone rule",
+         _standalone_only_group(True), fires=False),
+
+    # --- IAM ---
+    case("iam-no-wildcard-actions", "RolePolicy allows s3:*",
+         role_policy(allow("s3:*", "arn:aws:s3:::images/*")), fires=True),
+    case("iam-no-wildcard-actions", "managed Policy (document as object) allows *",
+         one("aws:iam/policy:Policy", "admin", policy={"Version": "2012-10-17",
+                                                       "Statement": allow("*", "*")}), fires=True),
+    case("iam-no-wildcard-actions", "role inline policy with NotAction",
+         role(inlinePolicies=[{"name": "all-but", "policy": doc({"Effect": "Allow", "NotAction": "iam:*",
+                                                                  "Resource": "*"})}]), fires=True),
+    case("iam-no-wildcard-actions", "exact read actions",
+         role_policy(allow(["dynamodb:GetItem", "dynamodb:Query"], TABLE_ARN)), fires=False),
+    case("iam-no-wildcard-actions", "a Deny on s3:* restricts, it does not grant",
+         role_policy(allow("s3:GetObject", "arn:aws:s3:::images/*"),
+                     {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                      "Condition": {"Bool": {"aws:SecureTransport": "false"}}}), fires=False),
+
+    case("iam-no-wildcard-resource", "table reads on Resource *", role_policy(allow("dynamodb:GetItem", "*")),
+         fires=True),
+    case("iam-no-wildcard-resource", "allow-listed and scoped actions mixed on *",
+         role_policy(allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage"], "*")), fires=True),
+    case("iam-no-wildcard-resource", "ecr:GetAuthorizationToken on *",
+         role_policy(allow("ecr:GetAuthorizationToken", "*")), fires=False),
+    case("iam-no-wildcard-resource", "ECS Exec's ssmmessages channels on *",
+         role_policy(allow(EXEC_ACTIONS, "*")), fires=False),
+    case("iam-no-wildcard-resource", "reads scoped to the table", role_policy(allow("dynamodb:GetItem", TABLE_ARN)),
+         fires=False),
+
+    case("iam-trust-names-specific-principals", "Principal *",
+         role(trust=doc({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"})), fires=True),
+    case("iam-trust-names-specific-principals", "AWS: *",
+         role(trust=doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})), fires=True),
+    case("iam-trust-names-specific-principals", "service outside the allow-list",
+         role(trust=doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                         "Action": "sts:AssumeRole"})), fires=True),
+    case("iam-trust-names-specific-principals", "ecs-tasks for this account", role(), fires=False),
+    case("iam-trust-names-specific-principals", "GitHub's OIDC provider",
+         role(trust=github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                                                   "token.actions.githubusercontent.com:sub":
+                                                       "repo:acme/webstack:environment:prd"}})), fires=False),
+
+    case("iam-github-oidc-trust-pinned", "no audience condition",
+         role(trust=github_trust({"StringLike": {"token.actions.githubusercontent.com:sub":
+                                                     "repo:acme/webstack:*"}})), fires=True),
+    case("iam-github-oidc-trust-pinned", "any repository (repo:*)",
+         role(trust=github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                                  "StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}})), fires=True),
+    case("iam-github-oidc-trust-pinned", "bare wildcard subject",
+         role(trust=github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                                  "StringLike": {"token.actions.githubusercontent.com:sub": "*"}})), fires=True),
+    case("iam-github-oidc-trust-pinned", "every repository of the owner",
+         role(trust=github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                                  "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*:*"}})),
+         fires=True),
+    case("iam-github-oidc-trust-pinned", "no subject condition",
+         role(trust=github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}})),
+         fires=True),
+    case("iam-github-oidc-trust-pinned", "repository and environment pinned",
+         role(trust=github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                                                   "token.actions.githubusercontent.com:sub":
+                                                       "repo:acme/webstack:environment:prd"}})), fires=False),
+    case("iam-github-oidc-trust-pinned", "repository pinned, pull requests by StringLike",
+         role(trust=github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                                  "StringLike": {"token.actions.githubusercontent.com:sub":
+                                                     ["repo:acme/webstack:pull_request",
+                                                      "repo:acme/webstack:ref:refs/heads/*"]}})), fires=False),
+
+    case("iam-no-admin-managed-policies", "AdministratorAccess attached",
+         one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", role="ci-role-id",
+             policyArn="arn:aws:iam::aws:policy/AdministratorAccess"), fires=True),
+    case("iam-no-admin-managed-policies", "IAMFullAccess in managedPolicyArns",
+         role(managedPolicyArns=["arn:aws:iam::aws:policy/IAMFullAccess"]), fires=True),
+    case("iam-no-admin-managed-policies", "Session Manager core policy",
+         one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "nat-ssm", role="nat-role-id",
+             policyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"), fires=False),
+
+    case("iam-no-conflicting-role-policy-management", "inlinePolicies and a RolePolicy",
+         _role_with(inline=True, standalone=True), fires=True),
+    case("iam-no-conflicting-role-policy-management", "managedPolicyArns and a RolePolicyAttachment",
+         _role_with(inline=False, standalone=False, managed=True, attachment=True), fires=True),
+    case("iam-no-conflicting-role-policy-management", "RolePolicy and attachment only",
+         _role_with(inline=False, standalone=True, attachment=True), fires=False),
+    case("iam-no-conflicting-role-policy-management", "deployed role echoing its RolePolicy and attachment",
+         _deployed_role_echoing_its_standalone_policies(), fires=False),
+
+    # --- compute ---
+    case("alb-internal-only", "internet-facing ALB",
+         one("aws:lb/loadBalancer:LoadBalancer", "alb", internal=False, loadBalancerType="application",
+             dropInvalidHeaderFields=True), fires=True),
+    case("alb-internal-only", "scheme left to the default (internet-facing)",
+         one("aws:alb/loadBalancer:LoadBalancer", "alb", dropInvalidHeaderFields=True), fires=True),
+    case("alb-internal-only", "internal ALB",
+         one("aws:lb/loadBalancer:LoadBalancer", "alb", internal=True, loadBalancerType="application",
+             dropInvalidHeaderFields=True), fires=False),
+
+    case("alb-drops-invalid-headers", "invalid headers forwarded",
+         one("aws:lb/loadBalancer:LoadBalancer", "alb", internal=True, loadBalancerType="application"), fires=True),
+    case("alb-drops-invalid-headers", "invalid headers dropped",
+         one("aws:lb/loadBalancer:LoadBalancer", "alb", internal=True, dropInvalidHeaderFields=True), fires=False),
+    case("alb-drops-invalid-headers", "network load balancers have no HTTP headers",
+         one("aws:lb/loadBalancer:LoadBalancer", "nlb", internal=True, loadBalancerType="network"), fires=False),
+
+    case("ecs-service-no-public-ip", "tasks with public IPs",
+         one("aws:ecs/service:Service", "api", launchType="FARGATE", networkConfiguration={
+             "subnets": ["container-0-id"], "securityGroups": ["ecs-sg-id"], "assignPublicIp": True}), fires=True),
+    case("ecs-service-no-public-ip", "tasks in private subnets",
+         one("aws:ecs/service:Service", "api", networkConfiguration={
+             "subnets": ["container-0-id"], "securityGroups": ["ecs-sg-id"], "assignPublicIp": False}), fires=False),
+
+    case("ecs-containers-not-privileged", "privileged container", task_definition(privileged=True), fires=True),
+    case("ecs-containers-not-privileged", "unprivileged container", task_definition(), fires=False),
+
+    case("ecs-containers-read-only-root", "writable root filesystem",
+         task_definition(readonlyRootFilesystem=None), fires=True),
+    case("ecs-containers-read-only-root", "read-only root filesystem", task_definition(), fires=False),
+
+    case("ecs-task-and-execution-roles-differ", "one role for both",
+         res("aws:ecs/taskDefinition:TaskDefinition", "api-task", {
+             **task_definition().inputs, "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/api-task"}), fires=True),
+    case("ecs-task-and-execution-roles-differ", "separate roles", task_definition(), fires=False),
+
+    case("subnet-no-public-ip-on-launch", "container subnet maps public IPs", subnet("container", True), fires=True),
+    case("subnet-no-public-ip-on-launch", "private subnet", subnet("container", False), fires=False),
+    case("subnet-no-public-ip-on-launch", "the NAT's public-tier subnet", subnet("public", True), fires=False),
+    case("subnet-no-public-ip-on-launch", "a subnet allow-listed by name",
+         subnet("edge", True, name="webstack-dev-bastion"), fires=False,
+         config={"subnet-no-public-ip-on-launch": {"publicSubnetTiers": ["public"],
+                                                   "publicSubnetNames": ["webstack-dev-bastion"]}}),
+
+    case("ec2-public-ip-only-for-nat", "an app server with a public IP",
+         nat_instance(sourceDestCheck=None), fires=True),
+    case("ec2-public-ip-only-for-nat", "NAT instance (source/dest check off)", nat_instance(), fires=False),
+
+    case("ec2-imdsv2-required", "IMDSv1 still answers",
+         nat_instance(metadataOptions={"httpTokens": "optional", "httpEndpoint": "enabled"}), fires=True),
+    case("ec2-imdsv2-required", "no metadata options at all", nat_instance(metadataOptions=None), fires=True),
+    case("ec2-imdsv2-required", "IMDSv2 only", nat_instance(), fires=False),
+
+    case("ec2-volumes-encrypted", "unencrypted root volume",
+         nat_instance(rootBlockDevice={"volumeType": "gp3"}), fires=True),
+    case("ec2-volumes-encrypted", "encrypted root volume", nat_instance(), fires=False),
+
+    case("ecr-tags-immutable", "mutable tags",
+         one("aws:ecr/repository:Repository", "repo", imageTagMutability="MUTABLE",
+             imageScanningConfiguration={"scanOnPush": True}), fires=True),
+    case("ecr-tags-immutable", "immutable tags",
+         one("aws:ecr/repository:Repository", "repo", imageTagMutability="IMMUTABLE",
+             imageScanningConfiguration={"scanOnPush": True}), fires=False),
+
+    case("ecr-scan-on-push", "no scanning",
+         one("aws:ecr/repository:Repository", "repo", imageTagMutability="IMMUTABLE"), fires=True),
+    case("ecr-scan-on-push", "scan on push",
+         one("aws:ecr/repository:Repository", "repo", imageTagMutability="IMMUTABLE",
+             imageScanningConfiguration={"scanOnPush": True}), fires=False),
+
+    case("log-group-retention", "kept forever", one("aws:cloudwatch/logGroup:LogGroup", "logs", name="/ecs/api"),
+         fires=True),
+    case("log-group-retention", "14 days",
+         one("aws:cloudwatch/logGroup:LogGroup", "logs", name="/ecs/api", retentionInDays=14.0), fires=False),
+
+    # --- storage ---
+    case("s3-buckets-block-public-access", "bucket without a public-access block", _bucket_with(pab=False),
+         fires=True),
+    case("s3-buckets-block-public-access", "block with public policies allowed",
+         _bucket_with(pab_flags={"restrictPublicBuckets": False, "blockPublicPolicy": False}), fires=True),
+    case("s3-buckets-block-public-access", "all four flags on", _bucket_with(), fires=False),
+
+    case("s3-buckets-encrypted", "no default encryption", _bucket_with(sse=False), fires=True),
+    case("s3-buckets-encrypted", "SSE-S3 configuration", _bucket_with(), fires=False),
+
+    case("s3-buckets-require-tls", "policy without a TLS deny", _bucket_with(policy=[CLOUDFRONT_READ]), fires=True),
+    case("s3-buckets-require-tls", "no policy at all", [bucket(), encryption(bucket())], fires=True),
+    case("s3-buckets-require-tls", "TLS-only policy", _bucket_with(policy=[CLOUDFRONT_READ, TLS_DENY]), fires=False),
+
+    case("s3-bucket-policy-no-public-allow", "anyone may read",
+         bucket_policy(bucket(), {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                  "Resource": "arn:aws:s3:::images/*"}), fires=True),
+    case("s3-bucket-policy-no-public-allow", "CloudFront by distribution ARN",
+         bucket_policy(bucket(), CLOUDFRONT_READ, TLS_DENY), fires=False),
+
+    case("dynamodb-sse-enabled", "AWS owned key only",
+         one("aws:dynamodb/table:Table", "items", billingMode="PAY_PER_REQUEST", hashKey="id",
+             pointInTimeRecovery={"enabled": True}), fires=True),
+    case("dynamodb-sse-enabled", "KMS encryption",
+         one("aws:dynamodb/table:Table", "items", hashKey="id", serverSideEncryption={"enabled": True}), fires=False),
+
+    case("dynamodb-point-in-time-recovery", "no PITR",
+         one("aws:dynamodb/table:Table", "items", hashKey="id", serverSideEncryption={"enabled": True},
+             pointInTimeRecovery={"enabled": False}), fires=True),
+    case("dynamodb-point-in-time-recovery", "PITR on",
+         one("aws:dynamodb/table:Table", "items", hashKey="id", pointInTimeRecovery={"enabled": True}), fires=False),
+
+    # --- edge ---
+    case("cloudfront-https-only", "API behaviour allows HTTP",
+         distribution(ordered=[behaviour("/api/*", viewerProtocolPolicy="allow-all")]), fires=True),
+    case("cloudfront-https-only", "custom certificate accepting TLS 1.0",
+         distribution(certificate={"acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+                                   "sslSupportMethod": "sni-only", "minimumProtocolVersion": "TLSv1"}), fires=True),
+    case("cloudfront-https-only", "redirect to HTTPS, TLS 1.2 certificate",
+         distribution(certificate={"acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+                                   "sslSupportMethod": "sni-only", "minimumProtocolVersion": "TLSv1.2_2021"}),
+         fires=False),
+
+    case("cloudfront-security-headers", "API behaviour without headers",
+         distribution(ordered=[behaviour("/api/*", responseHeadersPolicyId=None)]), fires=True),
+    case("cloudfront-security-headers", "headers on every behaviour", distribution(), fires=False),
+
+    case("cloudfront-s3-origins-use-oac", "S3 origin without OAC",
+         distribution(origins=[{"originId": "site-bucket", "domainName": "site.s3.ap-northeast-1.amazonaws.com"},
+                               API_ORIGIN]), fires=True),
+    case("cloudfront-s3-origins-use-oac", "legacy OAI",
+         distribution(origins=[{"originId": "site-bucket", "domainName": "site.s3.amazonaws.com",
+                                "s3OriginConfig": {"originAccessIdentity": "origin-access-identity/cloudfront/E1"}},
+                               API_ORIGIN]), fires=True),
+    case("cloudfront-s3-origins-use-oac", "OAC on the S3 origin, VPC origin for the API", distribution(),
+         fires=False),
+]
+
+
+@pytest.mark.parametrize("policy, resources, fires, config", CASES)
+def test_policy(policy: str, resources: list[Resource], fires: bool, config: Optional[dict]) -> None:
+    found = violations(policy, resources, config)
+    if fires:
+        assert found, f"{policy} should fire"
+    else:
+        assert found == [], f"{policy} should pass"
+
+
+def test_every_policy_has_a_firing_and_a_passing_case() -> None:
+    fires = {p.values[0] for p in CASES if p.values[2]}
+    passes = {p.values[0] for p in CASES if not p.values[2]}
+    assert set(BY_NAME) - fires == set(), "policies without a case where they fire"
+    assert set(BY_NAME) - passes == set(), "policies without a case where they pass"
+
+
+def test_violation_names_the_resource_and_what_is_wrong() -> None:
+    [message] = violations("sg-no-ingress-from-internet", [ingress(cidrIpv4="0.0.0.0/0")])
+    assert message == "SecurityGroupIngressRule alb-in: rule admits 0.0.0.0/0 on tcp 80."
