@@ -1,15 +1,17 @@
 """Load benchmark of the catalogue API as `make dev` runs it (python -m app.local: API + page + emulated
 AWS in one process), driven over loopback.
 
-    .venv/bin/python bench/api_load.py [--clients 20] [--seconds 5]
+    .venv/bin/python bench/api_load.py [--clients 20] [--seconds 6] [--rounds 3]
 
-For /healthz, /api/items and one image it runs N keep-alive HTTP/1.1 clients for T seconds each (split
-into interleaved rounds) and prints
-requests/s, p50/p99 latency, errors and the server's CPU time per request (which, unlike throughput, does
-not depend on what else the machine is running), then the ratio of /api/items to /healthz throughput and the server's
-peak RSS. /api/items is measured twice: with the default scan cache (ITEMS_CACHE_SECONDS=2) and with
-every request scanning DynamoDB (ITEMS_CACHE_SECONDS=0), in a second server started alongside. Goal: /api/items at >= 50%
-of /healthz throughput with p99 < 50 ms at 20 clients. Everything listens on 127.0.0.1 and stops by itself.
+For /healthz, /api/items and one image it runs N keep-alive HTTP/1.1 clients for T seconds each, split into
+interleaved rounds so that a change in the machine's load hits every endpoint alike, and prints requests/s,
+p50/p99 latency, errors and the server's CPU time per request (which, unlike throughput, hardly depends on
+what else the machine runs). Then the ratio of /api/items to /healthz throughput and the peak RSS of the
+server. /api/items is measured twice: with the default scan cache (ITEMS_CACHE_SECONDS=2), and scanning
+DynamoDB on every request (ITEMS_CACHE_SECONDS=0) in a second server started alongside.
+
+Goal: /api/items at >= 50% of /healthz throughput, with p99 < 50 ms, at 20 clients.
+Everything listens on 127.0.0.1 and stops by itself.
 """
 
 from __future__ import annotations

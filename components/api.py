@@ -11,9 +11,9 @@ or, where the network has them, interface endpoints whose addresses are not know
 The tasks also carry the network's workload group, which is what the NAT and the interface endpoints admit.
 
 Image: `imageTag` set → `<repositoryUrl>:<imageTag>`, the immutable tag the app pipeline pushed. Unset → the
-program builds app/Dockerfile for the task's architecture and pushes it under `build-<hash of app/>`: a tag that
-changes exactly when the build context does, which immutable tags require (pushing a changed image under an
-existing tag fails), and the task definition pins the pushed digest.
+program builds app/Dockerfile for the task's architecture and pushes it under `build-<hash>`, the hash of the files
+Docker receives (app/.dockerignore applies): a tag that changes exactly when the image's input does, which
+immutable tags require (pushing a changed image under an existing tag fails). The task pins the pushed digest.
 """
 
 import hashlib
@@ -33,8 +33,9 @@ CONTAINER_NAME = "api"
 CONTAINER_PORT = 8080
 LISTENER_PORT = 80
 HEALTH_PATH = "/healthz"
-# Non-root: the uid the image's app user has; the task definition enforces it even if the image forgot.
-CONTAINER_USER = "10001"
+# Non-root, and not in the root group: the image's app user and group. The task definition enforces them even if
+# an image forgot its USER line.
+CONTAINER_USER = "10001:10001"
 # The image is python-slim without curl; urlopen raises on anything but 2xx, so the exit code is the verdict.
 HEALTH_COMMAND = ["CMD", "python", "-c",
                   "import urllib.request; "
@@ -103,8 +104,8 @@ def build_context_tag(context: Path = APP_DIR) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
         relative = path.relative_to(context)
-        if BUILD_IGNORED.intersection(relative.parts) or path.suffix == ".pyc" or not _sent_to_docker(relative,
-                                                                                                       rules):
+        cache = BUILD_IGNORED.intersection(relative.parts) or path.suffix == ".pyc"
+        if cache or not _sent_to_docker(relative, rules):
             continue
         digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return f"build-{digest.hexdigest()[:16]}"
@@ -175,7 +176,7 @@ class FargateApi(pulumi.ComponentResource):
             deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
             health_check_grace_period_seconds=config.health_check_grace_period_seconds,
             enable_execute_command=config.exec_enabled, propagate_tags="SERVICE", enable_ecs_managed_tags=True,
-            # `pulumi up` returns once the deployment settled, and fails when the circuit breaker rolled it back.
+            # `pulumi up` waits for the rollout to settle rather than returning while new tasks are still starting.
             wait_for_steady_state=True,
             tags={"Name": f"{name}-service"},
             opts=pulumi.ResourceOptions(

@@ -111,7 +111,7 @@ def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
     """Every policy against one captured stack. `config` is in the --policy-pack-config shape."""
     policies = POLICIES if policies is None else policies
     config = load_config_file() if config is None else config
-    resources = [r for r in capture.resources]
+    resources = list(capture.resources)
     by_urn = {r.urn: r for r in resources}
     stack_resources = _stack_resources(resources, by_urn)
     result = StackResult(capture.stack, len(resources))
@@ -131,20 +131,23 @@ def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
                     urn or resource_urn))
             return report_violation
 
-        try:
-            if isinstance(policy, ResourceValidationPolicy):
-                for resource in resources:
-                    args = ResourceValidationArgs(resource.type, unknown_checking_proxy(dict(resource.inputs)),
-                                                  resource.urn, resource.name, _options(resource),
-                                                  _provider(resource, by_urn), settings)
-                    _run(policy.validate(args, reporter(resource.type, resource.name, resource.urn)))
-            elif isinstance(policy, StackValidationPolicy):
-                args = StackValidationArgs(stack_resources, settings)
-                _run(policy.validate(args, reporter("stack", capture.stack, "")))
-        except UnknownValueError as error:  # only reachable with unresolved inputs; reported as the engine does
-            result.violations.append(Violation(policy.name, EnforcementLevel.ADVISORY, policy.description, "",
-                                               f"can't run during preview: {error.message}", "stack",
-                                               capture.stack, ""))
+        def judge(validation: Any, type_: str, name: str, urn: str) -> None:
+            try:
+                _run(validation(reporter(type_, name, urn)))
+            except UnknownValueError as error:  # only with unresolved inputs; reported the way the engine does
+                result.violations.append(Violation(policy.name, EnforcementLevel.ADVISORY, policy.description, "",
+                                                   f"can't run during preview: {error.message}", type_, name, urn))
+
+        if isinstance(policy, ResourceValidationPolicy):
+            for resource in resources:
+                args = ResourceValidationArgs(resource.type, unknown_checking_proxy(dict(resource.inputs)),
+                                              resource.urn, resource.name, _options(resource),
+                                              _provider(resource, by_urn), settings)
+                judge(lambda report, args=args: policy.validate(args, report),
+                      resource.type, resource.name, resource.urn)
+        elif isinstance(policy, StackValidationPolicy):
+            args = StackValidationArgs(stack_resources, settings)
+            judge(lambda report: policy.validate(args, report), "stack", capture.stack, "")
     return result
 
 

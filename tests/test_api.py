@@ -280,7 +280,8 @@ def test_autoscaling_tracks_cpu_and_memory_between_configured_bounds(stack: Capt
 def test_container_is_hardened(stack: Capture):
     spec = container(stack)
     assert spec["readonlyRootFilesystem"] is True
-    assert spec["user"] not in ("", "0", "root") and not spec["user"].startswith(("0:", "root:"))
+    user, _, group = spec["user"].partition(":")
+    assert user and user not in ("0", "root") and group not in ("0", "root"), spec["user"]  # non-root, no root group
     assert spec["privileged"] is False
     assert spec["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
     assert not spec["linuxParameters"]["capabilities"].get("add")

@@ -13,7 +13,7 @@ from typing import Any, Optional
 import pytest
 
 from components.ci import NO_RESOURCE_TYPE_ACTIONS
-from tests.harness import ACCOUNT_ID, Capture, Resource, StackRunFailed, as_list, policy_document, run_stack
+from tests.harness import ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document, run_stack
 
 REPOSITORY = "acme/webstack"
 REGION = "ap-northeast-1"
@@ -277,6 +277,12 @@ def test_only_actions_without_a_resource_type_are_granted_on_every_resource(stac
         for statement in as_list(document["Statement"]):
             if statement["Effect"] == "Allow" and "*" in as_list(statement["Resource"]):
                 assert set(as_list(statement["Action"])) <= set(NO_RESOURCE_TYPE_ACTIONS), statement["Sid"]
+
+
+def test_the_policy_pack_allows_the_actions_without_a_resource_type():
+    config = json.loads((PROJECT_ROOT / "policies" / "policy-config.json").read_text())
+    allowed = set(config["iam-no-wildcard-resource"]["allowedWildcardResourceActions"])
+    assert set(NO_RESOURCE_TYPE_ACTIONS) <= allowed, sorted(set(NO_RESOURCE_TYPE_ACTIONS) - allowed)
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prd"])

@@ -127,6 +127,17 @@ def _capture_with_violations() -> Capture:
     ])
 
 
+def test_a_value_unknown_until_deployment_is_reported_as_advisory() -> None:
+    unknown_string = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for an unknown string
+    capture = Capture(stack="dev", config={}, outputs={}, resources=[Resource(
+        type="aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name="alb-in", urn="urn:alb-in",
+        inputs={"securityGroupId": "alb-sg-id", "ipProtocol": "tcp", "fromPort": 80.0, "toPort": 80.0,
+                "cidrIpv4": unknown_string, "description": "HTTP"})])
+    result = offline.check_capture(capture)
+    assert result.violations and not result.mandatory
+    assert all(v.message.startswith("can't run during preview") for v in result.violations)
+
+
 def test_the_report_groups_violations_by_level_with_the_fix() -> None:
     report = offline.render(offline.check_capture(_capture_with_violations()))
     assert report.index("MANDATORY — 1 violation") < report.index("ADVISORY — 1 violation")
