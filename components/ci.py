@@ -52,9 +52,11 @@ MAX_SESSION_SECONDS = 3600
 ATTACHABLE_AWS_POLICIES = ("AmazonSSMManagedInstanceCore",)
 # Services that run the stack's roles, the only ones iam:PassRole may hand them to.
 ROLE_CONSUMERS = ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com")
+# The deploy role's managed policies: together they exceed the 10,240 characters IAM allows inline per role,
+# and each stays under the 6,144 of one managed policy.
+DEPLOY_POLICY_PARTS = ("read", "network", "compute", "identity", "storage", "edge", "operations")
 # Service-linked roles AWS creates on first use of: ECS, the ALB, ECS service autoscaling, CloudFront VPC
 # origins, and CloudWatch alarm actions on EC2 (the NAT instance's recovery).
-DEPLOY_POLICY_PARTS = ("read", "network", "compute", "identity", "storage", "edge", "operations")
 SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com",
                         "ecs.application-autoscaling.amazonaws.com", "vpcorigin.cloudfront.amazonaws.com",
                         "events.amazonaws.com")
@@ -413,6 +415,7 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
     ]
     parts = {"read": read, "network": network, "compute": compute, "identity": identity, "storage": storage,
              "edge": edge, "operations": operations}
+    assert tuple(parts) == DEPLOY_POLICY_PARTS
     return {part: _document(*statements) for part, statements in parts.items()}
 
 

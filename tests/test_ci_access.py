@@ -13,7 +13,8 @@ from typing import Any, Optional
 import pytest
 
 from components.ci import NO_RESOURCE_TYPE_ACTIONS
-from tests.harness import ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document, run_stack
+from tests.harness import (ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document,
+                           run_stack)
 
 REPOSITORY = "acme/webstack"
 REGION = "ap-northeast-1"
@@ -201,7 +202,7 @@ def test_preview_role_answers_to_pull_requests_of_the_repository_only():
     cap = with_ci("dev")
     preview, provider = role(cap, "preview"), provider_arn(cap)
     assert can_assume(preview, github_token(f"repo:{REPOSITORY}:pull_request"), provider)
-    for sub in (f"repo:someone/webstack:pull_request", "repo:acme/other:pull_request",
+    for sub in ("repo:someone/webstack:pull_request", "repo:acme/other:pull_request",
                 f"repo:{REPOSITORY}:ref:refs/heads/main", f"repo:{REPOSITORY}:environment:prd"):
         assert not can_assume(preview, github_token(sub), provider), sub
 
@@ -312,8 +313,8 @@ def test_preview_reads_configuration_the_stacks_parameters_and_state():
         assert allows(documents, action, resource, {"aws:RequestedRegion": "us-east-1"}), action
     assert allows(documents, "cloudfront:ListCachePolicies", context={"aws:RequestedRegion": "us-east-1"})
     assert allows(documents, "ssm:GetParameter", arn("ssm", "parameter/webstack/prd/api/image-tag"))
-    assert allows(documents, "ssm:GetParameter",
-                  f"arn:aws:ssm:{REGION}::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64")
+    ami = "ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    assert allows(documents, "ssm:GetParameter", f"arn:aws:ssm:{REGION}::parameter/aws/service/{ami}")
     assert allows(documents, "s3:GetObject", "arn:aws:s3:::acme-pulumi-state/.pulumi/stacks/webstack/prd.json")
     assert allows(documents, "kms:Decrypt", CI["prd"]["secretsKeyArn"])
 
