@@ -110,7 +110,9 @@ class Emulator:
         emulated_aws = DomainDispatcherApplication(create_backend_app)
         self._server = _TrackedServer("127.0.0.1", self._requested_port, emulated_aws)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="aws-emulator", daemon=True
+        )
         self._thread.start()
         return self
 

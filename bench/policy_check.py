@@ -24,8 +24,12 @@ BARE_IMPORT = "import time; t = time.perf_counter(); import pulumi_aws; print(ti
 
 def _seconds_of(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=False, capture_output=True, timeout=600)
-    return time.perf_counter() - started
+    run = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - started
+    # 1 is a finished check that found violations; anything else did not run the check, so its time means nothing.
+    if run.returncode not in (0, 1):
+        sys.exit(f"{' '.join(command)} failed (exit {run.returncode}):\n{run.stderr}")
+    return seconds
 
 
 def _bare_import() -> float:

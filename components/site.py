@@ -54,7 +54,8 @@ REFERRER_POLICY = "strict-origin-when-cross-origin"
 ERROR_PAGE = "error.html"
 # CloudFront's error pages apply to every origin, so only S3's answer for a missing object is mapped: without
 # s3:ListBucket the bucket says 403 for a key it lacks. The API is read-only and unauthenticated and never answers
-# 403, and its 404/400/503 JSON bodies reach the viewer untouched. WAF's rate limit answers 429, not 403.
+# 403, and its 404/400/503 JSON bodies reach the viewer untouched. WAF's rate limit answers 429, not 403; a
+# request the managed rule groups block (403) does get the error page, as a 404.
 MISSING_OBJECT_STATUS = 403
 ERROR_CACHING_SECONDS = 60
 

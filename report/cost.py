@@ -96,11 +96,10 @@ class _Lines:
         return self.prices.hours_per_month
 
     def add(self, key: str, group: str, item: str, quantity: float, unit: str, price: str, basis: str,
-            resources: list[str], variant: Optional[str] = None, usage_driven: bool = False,
-            unit_price: Optional[float] = None) -> None:
+            resources: list[str], variant: Optional[str] = None, usage_driven: bool = False) -> None:
         self.lines.append(CostLine(
             key=key, group=group, item=item, quantity=quantity, unit=unit,
-            unit_price=self.prices.price(price, variant) if unit_price is None else unit_price,
+            unit_price=self.prices.price(price, variant),
             price=f"{price}[{variant}]" if variant else price, basis=basis, resources=tuple(resources),
             usage_driven=usage_driven))
 
@@ -270,13 +269,14 @@ def _alarms(stock: Inventory, out: _Lines) -> None:
         out.add("cloudwatch-alarms-high-resolution", "Monitoring", "CloudWatch high-resolution alarms", high,
                 "alarm metrics", "cloudwatchHighResolutionAlarmMonth", f"{high} metrics at periods under 60 s",
                 names)
-    # Target tracking creates and bills a scale-out and a scale-in alarm per policy.
+    # Target tracking creates and bills a scale-out alarm per policy, and a scale-in one unless scale-in is off.
     policies = [p for p in stock.of_type(inv.SCALING_POLICY) if p.get("policyType") == "TargetTrackingScaling"]
-    created = sum(1 if p.get("targetTrackingScalingPolicyConfiguration.disableScaleIn") else 2 for p in policies)
+    scale_in = [p for p in policies if not p.get("targetTrackingScalingPolicyConfiguration.disableScaleIn")]
+    created = len(policies) + len(scale_in)
     if created:
         out.add("target-tracking-alarms", "Monitoring", "Alarms created by target-tracking scaling", created,
-                "alarms", "cloudwatchAlarmMonth", f"{_plural(len(policies), 'policy')} × 2 (scale out, scale in)",
-                [p.name for p in policies])
+                "alarms", "cloudwatchAlarmMonth", f"{_plural(len(policies), 'policy')} (scale out) + "
+                f"{_plural(len(scale_in), 'policy')} with scale-in (scale in)", [p.name for p in policies])
 
 
 def _container_insights(stock: Inventory, out: _Lines) -> None:

@@ -39,7 +39,7 @@ def cost_table(report: CostReport) -> str:
     parts = ["### At rest: billed whether or not anyone visits", "", head]
     parts += [_row(line) for line in report.at_rest]
     parts += [f"| | **At rest** | | | **{money(report.at_rest_total)}** |", "",
-              f"### Usage-driven: volumes from `report/usage.json`", "", head]
+              "### Usage-driven: volumes from `report/usage.json`", "", head]
     parts += [_row(line) for line in report.usage_driven]
     parts += [f"| | **Usage-driven** | | | **{money(report.usage_total)}** |", "",
               f"**Total: {money(report.total)} a month** ({report.prices.currency}, {report.region})"]

@@ -6,7 +6,7 @@ from typing import Literal, Optional
 from pydantic import Field, ValidationInfo, field_validator
 
 from .base import Section
-from .network import LOG_RETENTION_DAYS
+from .network import LogRetentionDays
 
 # Task sizes Fargate accepts: CPU units → the memory sizes (MiB) allowed with them.
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
@@ -49,7 +49,7 @@ class ApiConfig(Section):
     deregistration_delay_seconds: int = Field(default=15, ge=5, le=120)
     """In-flight requests get this long to finish on a task being stopped; the API answers in well under a second."""
     idle_timeout_seconds: int = Field(default=60, ge=1, le=4000)
-    log_retention_days: int = 30
+    log_retention_days: LogRetentionDays = 30
     exec_enabled: bool = False
     """ECS Exec (a shell in a running task through Session Manager), for debugging."""
     image_tag: Optional[str] = None
@@ -66,13 +66,6 @@ class ApiConfig(Section):
     access_log_retention_days: int = Field(default=90, ge=1, le=3650)
     alarm_email: Optional[str] = None
     """An address subscribed to the alarm topic (it must confirm the subscription once)."""
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention_cloudwatch_accepts(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"{value} is not a CloudWatch Logs retention period; use one of {LOG_RETENTION_DAYS}")
-        return value
 
     @field_validator("cpu")
     @classmethod

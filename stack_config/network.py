@@ -1,15 +1,24 @@
 """`webstack:network`: the VPC, its tiers and how the container tier reaches the internet."""
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
 
 from .base import Section
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
+
+
+def _retention_cloudwatch_accepts(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{value} is not a CloudWatch Logs retention period; use one of {LOG_RETENTION_DAYS}")
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_retention_cloudwatch_accepts)]
 
 
 class NetworkConfig(Section):
@@ -24,7 +33,7 @@ class NetworkConfig(Section):
     interface_endpoints: bool = False
     """PrivateLink endpoints for ECR, CloudWatch Logs and STS, so image pulls and logs bypass the NAT."""
     flow_logs: bool = False
-    flow_log_retention_days: int = 30
+    flow_log_retention_days: LogRetentionDays = 30
 
     @field_validator("cidr")
     @classmethod
@@ -40,10 +49,3 @@ class NetworkConfig(Section):
             raise ValueError(f"/{network.prefixlen} is outside /16../20: three tiers in up to four AZs need at "
                              "least a /20, and AWS allows no VPC larger than /16")
         return str(network)
-
-    @field_validator("flow_log_retention_days")
-    @classmethod
-    def _retention_cloudwatch_accepts(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"{value} is not a CloudWatch Logs retention period; use one of {LOG_RETENTION_DAYS}")
-        return value

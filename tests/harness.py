@@ -13,13 +13,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import runpy
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 import yaml
 
@@ -369,9 +368,3 @@ def as_list(value: Any) -> list[Any]:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
-
-def everything(resources: Iterable[Resource], type_: str) -> list[Resource]:
-    return [r for r in resources if r.type == type_]
-
-
-os.environ.setdefault("PULUMI_TEST_MODE", "true")

@@ -197,6 +197,18 @@ def test_alarms_bill_per_metric_they_read_and_target_tracking_adds_two_each(stac
         2 * len(policies) * price("cloudwatchAlarmMonth"))
 
 
+def test_a_target_tracking_policy_without_scale_in_adds_one_alarm_not_two(prd):
+    policies = [p for p in prd.of_type("aws:appautoscaling/policy:Policy")
+                if p.get("policyType") == "TargetTrackingScaling"]
+    assert policies
+    first = policies[0]
+    no_scale_in = {**first.inputs, "targetTrackingScalingPolicyConfiguration": {
+        **first.get("targetTrackingScalingPolicyConfiguration"), "disableScaleIn": True}}
+    changed = replace(prd, resources=[replace(r, inputs=no_scale_in) if r is first else r for r in prd.resources])
+    assert estimate(changed).monthly("target-tracking-alarms") == pytest.approx(
+        (2 * len(policies) - 1) * price("cloudwatchAlarmMonth"))
+
+
 def test_container_insights_bills_only_when_the_cluster_turns_it_on(dev):
     assert estimate(dev).line("container-insights-metrics") is not None
     off = with_inputs(dev, "aws:ecs/cluster:Cluster", settings=[{"name": "containerInsights", "value": "disabled"}])

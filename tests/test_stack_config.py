@@ -36,6 +36,15 @@ def test_vpc_cidr_must_be_a_private_range_of_usable_size(cidr, reason):
     assert error.capture.resources == []
 
 
+@pytest.mark.parametrize("override, key", [
+    ({"webstack:network": {"flowLogRetentionDays": 10}}, "webstack:network.flowLogRetentionDays = 10"),
+    ({"webstack:api": {"logRetentionDays": 10}}, "webstack:api.logRetentionDays = 10"),
+])
+def test_log_retention_must_be_a_period_cloudwatch_accepts(override, key):
+    message = str(failure(override).error)
+    assert key in message and "not a CloudWatch Logs retention period" in message
+
+
 def test_misspelt_key_inside_a_section_is_refused():
     error = failure({"webstack:network": {"natt": "instance"}})
     assert "webstack:network.natt: unknown key" in str(error.error)

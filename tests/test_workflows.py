@@ -201,6 +201,15 @@ def test_the_backend_is_one_variable():
         assert "PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}" in text, name
 
 
+def test_the_backend_secrets_reach_only_the_pulumi_steps():
+    for name in ("deploy-stack.yml", "infra-preview.yml"):
+        for job_name, job in load(name)["jobs"].items():
+            assert not any("secrets." in str(value) for value in job.get("env", {}).values()), f"{name}/{job_name}"
+            for step in steps(job):
+                if any("secrets." in str(value) for value in step.get("env", {}).values()):
+                    assert "pulumi" in step.get("run", "") + step.get("uses", ""), f"{name}/{job_name}: {step}"
+
+
 # --- app pipeline ---------------------------------------------------------------------------------------------------
 
 def test_app_deploy_releases_the_commit_to_dev_then_prd_without_an_infra_review():
@@ -211,6 +220,20 @@ def test_app_deploy_releases_the_commit_to_dev_then_prd_without_an_infra_review(
     dev, prd = workflow["jobs"]["dev"], workflow["jobs"]["prd"]
     assert dev["with"]["app-release"] is True and prd["with"]["app-release"] is True
     assert "environment" not in dev["with"] and prd["with"]["environment"] == "prd" and prd["needs"] == "dev"
+
+
+def test_app_deploy_can_be_run_by_hand_to_release_the_head_of_main_again():
+    assert "workflow_dispatch" in load("app-deploy.yml")["on"]
+
+
+def test_qemu_is_set_up_whenever_an_arm64_image_may_be_built():
+    """The release builds app/; so does `pulumi up` itself while no image runs yet (no tag in SSM)."""
+    job = load("deploy-stack.yml")["jobs"]["pulumi"]
+    qemu = next(step for step in steps(job) if step.get("uses", "").startswith("docker/setup-qemu-action@"))
+    build = next(step for step in steps(job) if step.get("uses", "").startswith("docker/build-push-action@"))
+    assert "steps.image.outputs.tag == ''" in qemu["if"] and "inputs.command == 'up'" in qemu["if"]
+    assert "steps.pushed.outputs.exists == 'false'" in qemu["if"] and build["if"].endswith(
+        "steps.pushed.outputs.exists == 'false'")
 
 
 def test_the_release_builds_an_immutable_arm64_image_with_a_cache():
