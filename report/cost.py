@@ -275,8 +275,8 @@ def _alarms(stock: Inventory, out: _Lines) -> None:
     created = len(policies) + len(scale_in)
     if created:
         out.add("target-tracking-alarms", "Monitoring", "Alarms created by target-tracking scaling", created,
-                "alarms", "cloudwatchAlarmMonth", f"{_plural(len(policies), 'policy')} (scale out) + "
-                f"{_plural(len(scale_in), 'policy')} with scale-in (scale in)", [p.name for p in policies])
+                "alarms", "cloudwatchAlarmMonth", f"{len(policies)} scale-out + {len(scale_in)} scale-in alarms of "
+                f"{_plural(len(policies), 'policy')}", [p.name for p in policies])
 
 
 def _container_insights(stock: Inventory, out: _Lines) -> None:

@@ -100,9 +100,13 @@ def load_stack_config() -> StackConfig:
     known = {f"{NAMESPACE}:{name}" for name in (*SECTIONS, *SCALARS)}
     unknown = sorted(k for k in _all_config() if k.startswith(f"{NAMESPACE}:") and k not in known)
     if unknown:
+        # `pulumi config set webstack:api.imageTag x` without --path stores a flat key of that literal name.
+        flat = [key for key in unknown if key.partition(".")[0] in known]
+        hint = (f"; {', '.join(flat)} must be set inside its section: `pulumi config set --path {flat[0]} <value>`"
+                if flat else "")
         raise StackConfigError(
             f"unknown configuration keys {', '.join(unknown)}; the {NAMESPACE} namespace takes "
-            f"{', '.join(sorted(known))} (see README, Configuration)")
+            f"{', '.join(sorted(known))} (see README, Configuration){hint}")
     region = pulumi.Config("aws").get("region")
     if not region:
         raise StackConfigError("aws:region is not set; set it with `pulumi config set aws:region ap-northeast-1`")

@@ -56,6 +56,14 @@ def test_unknown_section_is_refused():
     assert "webstack:netwrok" in str(error.error) and error.capture.resources == []
 
 
+def test_a_section_key_set_without_path_is_refused_with_the_path_form():
+    error = failure({"webstack:api.imageTag": "0123abc"})
+    message = str(error.error)
+    assert "unknown configuration keys webstack:api.imageTag" in message
+    assert "pulumi config set --path webstack:api.imageTag <value>" in message
+    assert error.capture.resources == []
+
+
 def test_every_problem_is_reported_at_once():
     message = str(failure({"webstack:network": {"nat": "gateway", "azCount": 7}}).error)
     assert "webstack:network.nat" in message and "webstack:network.azCount" in message
