@@ -26,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from components.buckets import PrivateBucket
 from components.iam import TaskRoles, TaskRolesArgs
 from stack_config.api import ApiConfig
 
@@ -184,6 +185,10 @@ class FargateApi(pulumi.ComponentResource):
                 # Autoscaling owns the running count after creation; a deploy must not reset it.
                 ignore_changes=["desiredCount"]))
 
+        # What SSM records as running (api/image-tag, read back by every later `up`) waits for the service to
+        # settle on it: a release the circuit breaker rolled back fails the update and is not recorded.
+        self.image_tag = pulumi.Output.all(service.id, self.image_tag).apply(lambda values: values[1])
+
         self._autoscaling(config, cluster, service)
         topic = self._alarms(config, alb, target_group, cluster, service, account)
 
@@ -285,11 +290,8 @@ class FargateApi(pulumi.ComponentResource):
 
     def _security_groups(self, args: FargateApiArgs) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
         name, child = self._name, self._child
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-
-        def prefix_list(list_name: str) -> pulumi.Output[str]:
-            return aws.ec2.get_managed_prefix_list_output(name=list_name, opts=invoke).id
-
+        cloudfront = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_ORIGIN_FACING,
+                                                            opts=pulumi.InvokeOutputOptions(parent=self))
         alb_sg = aws.ec2.SecurityGroup(f"{name}-alb-sg", vpc_id=args.vpc_id,
                                        description="Internal ALB: HTTP from CloudFront's origin-facing servers only",
                                        tags={"Name": f"{name}-alb"}, opts=child)
@@ -302,7 +304,7 @@ class FargateApi(pulumi.ComponentResource):
 
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-alb-in-cloudfront", security_group_id=alb_sg.id, **tcp(LISTENER_PORT),
-            prefix_list_id=prefix_list(CLOUDFRONT_ORIGIN_FACING),
+            prefix_list_id=cloudfront.id,
             description="HTTP from CloudFront origin-facing servers (VPC origin)", opts=child)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-alb-out-ecs", security_group_id=alb_sg.id, **tcp(CONTAINER_PORT),
@@ -312,15 +314,11 @@ class FargateApi(pulumi.ComponentResource):
             f"{name}-ecs-in-alb", security_group_id=ecs_sg.id, **tcp(CONTAINER_PORT),
             referenced_security_group_id=alb_sg.id, description="Requests and health checks from the ALB",
             opts=child)
-        for service in ("s3", "dynamodb"):
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-ecs-out-{service}", security_group_id=ecs_sg.id, **tcp(443),
-                prefix_list_id=prefix_list(f"com.amazonaws.{args.region}.{service}"),
-                description=f"HTTPS to {service} through its gateway endpoint", opts=child)
+        # The tasks speak only HTTPS, to AWS APIs: DynamoDB and S3 through their gateway endpoints, ECR, CloudWatch
+        # Logs and STS through the NAT or interface endpoints, whose addresses are not known in advance.
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-ecs-out-https", security_group_id=ecs_sg.id, **tcp(443), cidr_ipv4="0.0.0.0/0",
-            description="HTTPS to regional AWS APIs (ECR, CloudWatch Logs, STS) via NAT or interface endpoints",
-            opts=child)
+            description="HTTPS to AWS APIs via gateway endpoints, interface endpoints or the NAT", opts=child)
         return alb_sg, ecs_sg
 
     def _load_balancer(self, config: ApiConfig, args: FargateApiArgs, alb_sg: aws.ec2.SecurityGroup,
@@ -355,18 +353,9 @@ class FargateApi(pulumi.ComponentResource):
     def _access_log_bucket(self, config: ApiConfig,
                            account: pulumi.Output[str]) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
         name, child = self._name, self._child
-        bucket = aws.s3.Bucket(f"{name}-alb-logs", force_destroy=config.force_destroy,
-                               tags={"Name": f"{name}-alb-logs"}, opts=child)
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-alb-logs-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-alb-logs-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child)
-        # ALB log delivery supports SSE-S3 only.
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-alb-logs-encryption", bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child)
+        # ALB log delivery supports SSE-S3 only, which is what a PrivateBucket uses.
+        logs = PrivateBucket.create(f"{name}-alb-logs", force_destroy=config.force_destroy, opts=child)
+        bucket = logs.bucket
         aws.s3.BucketLifecycleConfiguration(f"{name}-alb-logs-lifecycle", bucket=bucket.id, rules=[
             {"id": "expire-access-logs", "status": "Enabled", "filter": {},
              "expiration": {"days": config.access_log_retention_days},
@@ -374,18 +363,10 @@ class FargateApi(pulumi.ComponentResource):
         ], opts=child)
         elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self)).arn
         this_account_logs = pulumi.Output.concat(bucket.arn, "/AWSLogs/", account, "/*")
-        policy = aws.s3.BucketPolicy(f"{name}-alb-logs-policy", bucket=bucket.id, policy=_json({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                 "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                {"Sid": "ElbLogDelivery", "Effect": "Allow",
-                 "Principal": {"AWS": elb_account, "Service": ELB_LOG_DELIVERY},
-                 "Action": "s3:PutObject", "Resource": this_account_logs},
-            ],
-        }), opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]))
-        return bucket, [policy, ownership, encryption]
+        policy = logs.policy([{"Sid": "ElbLogDelivery", "Effect": "Allow",
+                               "Principal": {"AWS": elb_account, "Service": ELB_LOG_DELIVERY},
+                               "Action": "s3:PutObject", "Resource": this_account_logs}])
+        return bucket, [policy, *logs.settings]
 
     # --- operations ------------------------------------------------------------------------------------------
 

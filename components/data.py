@@ -1,10 +1,8 @@
 """DataStore: the catalogue table in DynamoDB and the bucket holding the item pictures.
 
 Table: on-demand, hash key `id` (string), point-in-time recovery, encrypted with the AWS managed KMS key.
-Bucket: private by every switch S3 has (all four public-access-block flags, ACLs disabled by bucket-owner-enforced
-ownership), TLS-only by bucket policy, encrypted by default with SSE-S3. SSE-S3 rather than SSE-KMS: the images
-are read only through the task role, so a KMS key would add a key policy and a `kms:Decrypt` grant without
-narrowing who can read them. Versioning per stack; old versions expire after `noncurrentVersionDays`.
+Bucket: a PrivateBucket (components/buckets.py: no public access, ACLs disabled, SSE-S3, TLS only). Versioning per
+stack; old versions expire after `noncurrentVersionDays`.
 
 A protected stack (`protect: true`) marks the table, the bucket and the bucket's security settings `protect`
 and `retainOnDelete`: `pulumi destroy` stops before touching them, and dropping them from the program leaves them
@@ -19,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from app.seed import image_objects, load_items
+from components.buckets import PrivateBucket
 from stack_config.data import DataConfig
 
 HASH_KEY = "id"
@@ -46,29 +45,9 @@ class DataStore(pulumi.ComponentResource):
             server_side_encryption={"enabled": True}, point_in_time_recovery={"enabled": True},
             deletion_protection_enabled=config.deletion_protection, tags={"Name": f"{name}-items"}, opts=kept)
 
-        bucket = aws.s3.Bucket(f"{name}-images", force_destroy=config.force_destroy,
-                               tags={"Name": f"{name}-images"}, opts=kept)
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-images-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=kept)
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-images-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=kept)
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-images-encryption", bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=kept)
-        aws.s3.BucketPolicy(
-            f"{name}-images-tls-only", bucket=bucket.id,
-            policy=pulumi.Output.json_dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                    "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }],
-            }),
-            # With the public-access block in place first, S3 judges this policy against it from the start.
-            opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[public_access_block])))
+        images = PrivateBucket.create(f"{name}-images", force_destroy=config.force_destroy, opts=kept)
+        images.policy()
+        bucket = images.bucket
         # "Suspended" rather than absent: switching versioning off later must be a change, not a deletion.
         versioning = aws.s3.BucketVersioning(
             f"{name}-images-versioning", bucket=bucket.id,
@@ -76,7 +55,7 @@ class DataStore(pulumi.ComponentResource):
         self._lifecycle(name, bucket, versioning, config, kept)
 
         if config.seed:
-            self._seed(name, table, bucket, depends_on=[public_access_block, ownership, encryption])
+            self._seed(name, table, bucket, depends_on=images.settings)
 
         self.table_name = table.name
         self.table_arn = table.arn

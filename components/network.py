@@ -22,8 +22,8 @@ TIERS = ("ingress", "container", "data")
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 # What a Fargate task in a private subnet calls besides S3 and DynamoDB: image pulls, logs, role credentials.
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sts")
-# Ports the NAT instance forwards for the container tier.
-NAT_FORWARDED_PORTS = (443, 80)
+# Ports the NAT instance forwards for the container tier: the tasks speak only HTTPS.
+NAT_FORWARDED_PORTS = (443,)
 # Amazon Linux 2023 for Graviton, resolved at deploy time so the NAT instance starts patched.
 NAT_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 

@@ -22,6 +22,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.buckets import PrivateBucket
 from stack_config.site import SiteConfig
 
 S3_ORIGIN = "site-bucket"
@@ -147,7 +148,9 @@ class StaticSite(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         self._global = pulumi.ResourceOptions(parent=self, provider=args.global_provider)
 
-        bucket = self._private_bucket()
+        # Every object is rebuilt from the frontend directory, so the bucket may go with its contents.
+        site = PrivateBucket.create(f"{name}-site", force_destroy=True, opts=self._child)
+        bucket = site.bucket
         oac = aws.cloudfront.OriginAccessControl(
             f"{name}-oac", description="CloudFront signs every request to the site bucket",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4",
@@ -212,7 +215,7 @@ class StaticSite(pulumi.ComponentResource):
             web_acl_id=web_acl.arn if web_acl is not None else None,
             opts=self._child)
 
-        self._bucket_policy(bucket, distribution)
+        self._bucket_policy(site, distribution)
         self._upload(bucket, args.frontend_dir)
         if config.domain:
             self._alias_records(config, distribution)
@@ -230,35 +233,11 @@ class StaticSite(pulumi.ComponentResource):
             "bucketName": self.bucket_name, "webAclArn": self.web_acl_arn,
         })
 
-    def _private_bucket(self) -> aws.s3.Bucket:
-        name, child = self._name, self._child
-        # Every object is rebuilt from the frontend directory, so the bucket may go with its contents.
-        bucket = aws.s3.Bucket(f"{name}-site", force_destroy=True, tags={"Name": f"{name}-site"}, opts=child)
-        self._public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-site-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-        # SSE-S3 rather than KMS: OAC reads SSE-KMS objects only with a key policy granting CloudFront, and the
-        # site's files are public by design once served.
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-site-encryption", bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child)
-        aws.s3.BucketOwnershipControls(f"{name}-site-ownership", bucket=bucket.id,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
-        return bucket
-
-    def _bucket_policy(self, bucket: aws.s3.Bucket, distribution: aws.cloudfront.Distribution) -> None:
-        aws.s3.BucketPolicy(f"{self._name}-site-policy", bucket=bucket.id, policy=pulumi.Output.json_dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "ReadByThisDistributionOnly", "Effect": "Allow",
-                 "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
-                 "Resource": pulumi.Output.concat(bucket.arn, "/*"),
-                 "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}}},
-                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                 "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            ],
-        }), opts=pulumi.ResourceOptions(parent=self, depends_on=[self._public_access_block]))
+    def _bucket_policy(self, site: PrivateBucket, distribution: aws.cloudfront.Distribution) -> None:
+        site.policy([{"Sid": "ReadByThisDistributionOnly", "Effect": "Allow",
+                      "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+                      "Resource": pulumi.Output.concat(site.bucket.arn, "/*"),
+                      "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}}}])
 
     def _response_headers_policy(self) -> aws.cloudfront.ResponseHeadersPolicy:
         return aws.cloudfront.ResponseHeadersPolicy(

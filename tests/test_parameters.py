@@ -51,6 +51,13 @@ def test_image_tag_parameter_records_the_deployed_tag():
     assert value_of(capture, "api/image-tag") == "0123456789abcdef0123456789abcdef01234567"
 
 
+def test_image_tag_is_recorded_only_after_the_service_has_rolled_to_it(stack: Capture):
+    # A rollout the circuit breaker rolls back fails the service update; the parameter must not move then.
+    tag = parameters(stack)[f"/webstack/{stack.stack}/api/image-tag"]
+    service = stack.one("aws:ecs/service:Service")
+    assert service.urn in tag.property_dependencies.get("insecureValue", [])
+
+
 def test_image_tag_parameter_records_the_built_tag_when_none_is_given(dev: Capture):
     assert "imageTag" not in dev.config.get("webstack:api", {})
     assert value_of(dev, "api/image-tag") == dev.one("awsx:ecr:Image").get("imageTag")
