@@ -5,6 +5,7 @@ from pathlib import Path
 import pulumi
 
 from components.api import FargateApi, FargateApiArgs
+from components.boundary import RoleBoundary, RoleBoundaryArgs
 from components.ci import CiAccess, CiAccessArgs
 from components.data import DataStore, DataStoreArgs
 from components.network import PrivateNetwork, PrivateNetworkArgs
@@ -17,8 +18,12 @@ config = load_stack_config()  # fails here, before any resource, on a bad stack 
 aws_provider = regional_provider(config)
 edge_provider = global_provider(config)  # us-east-1: CloudFront certificates and web ACLs
 
-network = PrivateNetwork(config.prefix, PrivateNetworkArgs(config=config.network, region=config.region),
-                         opts=using(aws_provider))
+# The ceiling on every role of the stack: the roles below carry it, and the CI deploy role creates roles only with it.
+boundary = RoleBoundary(config.prefix, RoleBoundaryArgs(prefix=config.prefix, region=config.region),
+                        opts=using(aws_provider))
+
+network = PrivateNetwork(config.prefix, PrivateNetworkArgs(
+    config=config.network, region=config.region, permissions_boundary_arn=boundary.arn), opts=using(aws_provider))
 
 data = DataStore(config.prefix, DataStoreArgs(config=config.data), opts=using(aws_provider))
 
@@ -27,6 +32,7 @@ api = FargateApi(f"{config.prefix}-api", FargateApiArgs(
     ingress_subnet_ids=network.ingress_subnet_ids, container_subnet_ids=network.container_subnet_ids,
     workload_security_group_id=network.workload_security_group_id,
     table_name=data.table_name, table_arn=data.table_arn, bucket_name=data.bucket_name, bucket_arn=data.bucket_arn,
+    permissions_boundary_arn=boundary.arn,
 ), opts=using(aws_provider))
 
 site = StaticSite(config.prefix, StaticSiteArgs(
@@ -45,7 +51,8 @@ DeployParameters(f"{config.prefix}-deploy", {
 }, opts=using(aws_provider))
 
 # GitHub Actions' way in (OIDC roles), declared only when the stack file names the repository (`webstack:ci`).
-ci = CiAccess(config.prefix, CiAccessArgs(config=config.ci, prefix=config.prefix, region=config.region),
+ci = CiAccess(config.prefix, CiAccessArgs(config=config.ci, prefix=config.prefix, region=config.region,
+                                          role_boundary_arn=boundary.arn),
               opts=using(aws_provider)) if config.ci else None
 
 pulumi.export("vpcId", network.vpc_id)

@@ -69,6 +69,8 @@ class FargateApiArgs:
     table_arn: pulumi.Input[str]
     bucket_name: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
+    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    """The stack's RoleBoundary (components/boundary.py), set on the task and execution roles."""
 
 
 def _dockerignore_rules(context: Path) -> list[tuple[bool, re.Pattern[str]]]:
@@ -155,7 +157,8 @@ class FargateApi(pulumi.ComponentResource):
 
         roles = TaskRoles(f"{name}-roles", TaskRolesArgs(
             repository_arn=repository.arn, log_group_arn=log_group.arn, table_arn=args.table_arn,
-            bucket_arn=args.bucket_arn, exec_enabled=config.exec_enabled), opts=child)
+            bucket_arn=args.bucket_arn, exec_enabled=config.exec_enabled,
+            permissions_boundary_arn=args.permissions_boundary_arn), opts=child)
 
         image, self.image_tag = self._image(config, repository)
         task_definition = self._task_definition(config, args, image, log_group, roles)

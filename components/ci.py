@@ -30,10 +30,13 @@ What the roles may do:
 - The deploy role cannot change the CI access itself (the OIDC provider, the CI roles and their policies): an
   explicit Deny, so a workflow cannot widen its own rights. Create and change CI access with an administrator's
   `pulumi up`. The resources are protected, so destroying dev from the pipeline keeps them.
-- A role that manages IAM roles can give them permissions; what remains is scoped to the stack's prefix,
-  iam:PassRole goes only to the services that run the stack's roles, and managed-policy attachments are limited
-  to the stack's own policies and the one AWS policy the NAT instance uses. That is why the deploy role answers
-  only to the main branch and, for production, to a reviewed environment.
+- A role that manages IAM roles can give them permissions. Here every role it creates, and every policy it puts
+  on or attaches to one, must come with the stack's permissions boundary (components/boundary.py), which it can
+  neither remove from a role nor rewrite: a stack role, whatever its policies or trust, can do no more than the
+  stack's own roles need. Beyond that, roles are scoped to the stack's prefix, iam:PassRole goes only to the
+  services that run the stack's roles, and managed-policy attachments are limited to the stack's own policies and
+  the one AWS policy the NAT instance uses. The deploy role still answers only to the main branch and, for
+  production, to a reviewed environment.
 """
 
 from dataclasses import dataclass
@@ -42,6 +45,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.policy_documents import allow, deny, document
 from components.providers import GLOBAL_REGION
 from stack_config.ci import CiConfig
 
@@ -108,6 +112,8 @@ class CiAccessArgs:
     """Name stem of every resource of the stack (`webstack-dev`): the deploy role manages names under it."""
     region: str
     """The stack's region; with us-east-1 (CloudFront's certificate and WAF) the only ones the roles act in."""
+    role_boundary_arn: pulumi.Input[str]
+    """The stack's RoleBoundary (components/boundary.py): the deploy role creates and changes roles only with it."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class Scope:
     stack: str
     region: str
     account: str
+    role_boundary_arn: str
     partition: str = "aws"
     state_bucket: Optional[str] = None
     secrets_key_arn: Optional[str] = None
@@ -163,7 +170,7 @@ def deploy_subjects(config: CiConfig) -> list[str]:
 
 
 def trust_policy(provider_arn: str, subjects: list[str]) -> dict[str, Any]:
-    return _document({
+    return document({
         "Sid": "GitHubActionsOfThisRepository",
         "Effect": "Allow",
         "Principal": {"Federated": provider_arn},
@@ -180,79 +187,86 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
     return [
         # Describe/List calls accept no resource but `*`; the region condition keeps them to the stack's regions
         # (global services such as IAM, CloudFront and Route 53 count as us-east-1).
-        _allow("DescribeAndListInTheStacksRegions", UNSCOPED_READ_ACTIONS, "*",
-               StringEquals={"aws:RequestedRegion": scope.regions}),
-        _allow("ReadTheStacksIdentities", (
+        allow("DescribeAndListInTheStacksRegions", UNSCOPED_READ_ACTIONS, "*",
+              StringEquals={"aws:RequestedRegion": scope.regions}),
+        allow("ReadTheStacksIdentities", (
             "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
             "iam:ListRoleTags", "iam:GetInstanceProfile", "iam:ListInstanceProfilesForRole", "iam:GetPolicy",
             "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:GetOpenIDConnectProvider",
         ), [scope.iam(f"role/{n}-*"), scope.iam(f"instance-profile/{n}-*"), scope.iam(f"policy/{n}-*"),
             scope.iam(f"oidc-provider/{GITHUB_OIDC_HOST}")]),
-        _allow("ReadTheStacksBucketSettings", (
+        allow("ReadTheStacksBucketSettings", (
             "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
             "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
         ), f"arn:{p}:s3:::{n}-*"),
-        _allow("ReadTheStacksTableSettings", (
+        allow("ReadTheStacksTableSettings", (
             "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
             "dynamodb:ListTagsOfResource",
         ), scope.arn("dynamodb", f"table/{n}-*")),
-        _allow("ReadTheStacksRepositorySettings", (
+        allow("ReadTheStacksRepositorySettings", (
             "ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListImages", "ecr:GetLifecyclePolicy",
             "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
         ), scope.arn("ecr", f"repository/{n}-*")),
-        _allow("ReadTheStacksLogGroupSettings", ("logs:ListTagsForResource", "logs:ListTagsLogGroup"),
-               [scope.arn("logs", f"log-group:{n}-*"), scope.arn("logs", f"log-group:/ecs/{n}-*")]),
-        _allow("ReadPrefixLists", ("ec2:GetManagedPrefixListEntries",),
-               scope.arn("ec2", "prefix-list/*", account="*")),
+        allow("ReadTheStacksLogGroupSettings", ("logs:ListTagsForResource", "logs:ListTagsLogGroup"),
+              [scope.arn("logs", f"log-group:{n}-*"), scope.arn("logs", f"log-group:/ecs/{n}-*")]),
+        allow("ReadPrefixLists", ("ec2:GetManagedPrefixListEntries",),
+              scope.arn("ec2", "prefix-list/*", account="*")),
         # CloudFront's own managed cache and origin-request policies belong to AWS, hence any account.
-        _allow("ReadCloudFrontSettings", (
+        allow("ReadCloudFrontSettings", (
             "cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:GetOriginAccessControl",
             "cloudfront:GetVpcOrigin", "cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy",
             "cloudfront:GetResponseHeadersPolicy", "cloudfront:ListTagsForResource",
         ), f"arn:{p}:cloudfront::*:*"),
-        _allow("ReadTheWebAcl", ("wafv2:GetWebACL", "wafv2:ListTagsForResource"),
-               scope.arn("wafv2", "global/*", region=GLOBAL_REGION)),
-        _allow("ReadCertificates", ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
-               scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
-        _allow("ReadDnsZones", ("route53:GetHostedZone", "route53:ListResourceRecordSets",
-                                "route53:ListTagsForResource"), f"arn:{p}:route53:::hostedzone/*"),
-        _allow("ReadDnsChanges", ("route53:GetChange",), f"arn:{p}:route53:::change/*"),
-        _allow("ReadTheStacksTopicSettings", ("sns:GetTopicAttributes", "sns:ListTagsForResource",
-                                              "sns:ListSubscriptionsByTopic"), scope.arn("sns", f"{n}-*")),
-        _allow("ReadTheStacksAlarmTags", ("cloudwatch:ListTagsForResource",), scope.arn("cloudwatch", f"alarm:{n}-*")),
-        _allow("ReadKeySettings", ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-                                   "kms:ListResourceTags"), scope.arn("kms", "key/*")),
+        allow("ReadTheWebAcl", ("wafv2:GetWebACL", "wafv2:ListTagsForResource"),
+              scope.arn("wafv2", "global/*", region=GLOBAL_REGION)),
+        allow("ReadCertificates", ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
+              scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
+        allow("ReadDnsZones", ("route53:GetHostedZone", "route53:ListResourceRecordSets",
+                               "route53:ListTagsForResource"), f"arn:{p}:route53:::hostedzone/*"),
+        allow("ReadDnsChanges", ("route53:GetChange",), f"arn:{p}:route53:::change/*"),
+        allow("ReadTheStacksTopicSettings", ("sns:GetTopicAttributes", "sns:ListTagsForResource",
+                                             "sns:ListSubscriptionsByTopic"), scope.arn("sns", f"{n}-*")),
+        allow("ReadTheStacksAlarmTags", ("cloudwatch:ListTagsForResource",), scope.arn("cloudwatch", f"alarm:{n}-*")),
+        allow("ReadKeySettings", ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+                                  "kms:ListResourceTags"), scope.arn("kms", "key/*")),
         # The NAT instance's AMI comes from AWS's public parameter.
-        _allow("ReadPublicAmiParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.public_ami_parameters),
+        allow("ReadPublicAmiParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.public_ami_parameters),
     ]
 
 
 def preview_policy(scope: Scope) -> dict[str, Any]:
     statements = read_statements(scope) + [
         # The deployed image tag the pipelines pass back in, and the other names the stack publishes.
-        _allow("ReadTheStacksParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.parameters),
+        allow("ReadTheStacksParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.parameters),
         # awsx builds the image when no tag is given, and asks for a registry token even in a preview; the token
         # carries only the rights of this role, which pulls and pushes nothing.
-        _allow("RegistryToken", ("ecr:GetAuthorizationToken",), "*",
-               StringEquals={"aws:RequestedRegion": scope.region}),
+        allow("RegistryToken", ("ecr:GetAuthorizationToken",), "*",
+              StringEquals={"aws:RequestedRegion": scope.region}),
     ]
     statements += _state_statements(scope, write=False)
-    return _document(*statements)
+    return document(*statements)
 
 
 def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
     """The deploy role's managed policies by part: together they exceed the 10 KiB IAM allows inline."""
     p, n = scope.partition, scope.prefix
     in_region = {"StringEquals": {"aws:RequestedRegion": scope.region}}
+    within_boundary = {"iam:PermissionsBoundary": scope.role_boundary_arn}
     read = read_statements(scope)
     network = [
         # EC2 ARNs carry generated ids, not names, and a tag condition would lock out the adopted default
         # security group (untagged until the program tags it): the actions are listed one by one, on this
         # account's resources in the stack's region, plus the public Amazon Linux image the NAT instance boots.
-        _allow("NetworkAndNatInstance", EC2_WRITE_ACTIONS, [scope.arn("ec2", "*"),
-                                                            scope.arn("ec2", "image/*", account="")]),
+        allow("NetworkAndNatInstance", EC2_WRITE_ACTIONS, [scope.arn("ec2", "*"),
+                                                           scope.arn("ec2", "image/*", account="")]),
+        # Interface endpoints with private DNS (prd): creating one associates the VPC with the private hosted
+        # zone of the endpoint's service, a zone AWS owns and names by id only, and removing it disassociates;
+        # EC2 makes those Route 53 calls with the caller's rights.
+        allow("PrivateDnsOfInterfaceEndpoints", ("route53:AssociateVPCWithHostedZone",
+                                                 "route53:DisassociateVPCFromHostedZone"),
+              f"arn:{p}:route53:::hostedzone/*"),
 
-        _allow("LoadBalancersOfTheStack", (
+        allow("LoadBalancersOfTheStack", (
             "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer",
             "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetSecurityGroups",
             "elasticloadbalancing:SetSubnets", "elasticloadbalancing:CreateTargetGroup",
@@ -268,17 +282,17 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
             scope.arn("elasticloadbalancing", f"listener-rule/app/{n}-*/*/*/*")]),
     ]
     compute = [
-        _allow("EcsClusterAndServiceOfTheStack", (
+        allow("EcsClusterAndServiceOfTheStack", (
             "ecs:CreateCluster", "ecs:DeleteCluster", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
             "ecs:PutClusterCapacityProviders", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService",
             "ecs:TagResource", "ecs:UntagResource",
         ), [scope.arn("ecs", f"cluster/{n}-*"), scope.arn("ecs", f"service/{n}-*/*"),
             scope.arn("ecs", f"task-definition/{n}-*:*")]),
         # Task definition revisions are registered and retired through actions that take no resource.
-        _allow("EcsTaskDefinitionRevisions", ("ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"),
-               "*", **in_region),
+        allow("EcsTaskDefinitionRevisions", ("ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"),
+              "*", **in_region),
 
-        _allow("EcrRepositoryOfTheStack", (
+        allow("EcrRepositoryOfTheStack", (
             "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:TagResource", "ecr:UntagResource",
             "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
             "ecr:PutImageTagMutability", "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy",
@@ -286,63 +300,76 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
             "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
         ), scope.arn("ecr", f"repository/{n}-*")),
         # Docker login to ECR; AWS defines no resource for it.
-        _allow("RegistryToken", ("ecr:GetAuthorizationToken",), "*", **in_region),
+        allow("RegistryToken", ("ecr:GetAuthorizationToken",), "*", **in_region),
 
-        _allow("LogGroupsOfTheStack", (
+        allow("LogGroupsOfTheStack", (
             "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
             "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup",
             "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
         ), [scope.arn("logs", f"log-group:{n}-*"), scope.arn("logs", f"log-group:/ecs/{n}-*"),
             scope.arn("logs", f"log-group:{n}-*:*"), scope.arn("logs", f"log-group:/ecs/{n}-*:*")]),
         # Scalable target ARNs carry generated ids: this account's targets in the stack's region.
-        _allow("ServiceAutoscaling", (
+        allow("ServiceAutoscaling", (
             "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
             "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
             "application-autoscaling:TagResource", "application-autoscaling:UntagResource",
         ), scope.arn("application-autoscaling", "scalable-target/*")),
     ]
     identity = [
-        _allow("RolesPoliciesAndInstanceProfilesOfTheStack", (
-            "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
-            "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy",
-            "iam:DeleteRolePolicy", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+        allow("RolesPoliciesAndInstanceProfilesOfTheStack", (
+            "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole", "iam:UntagRole", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
             "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile",
             "iam:UntagInstanceProfile", "iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion",
             "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
         ), [scope.iam(f"role/{n}-*"), scope.iam(f"instance-profile/{n}-*"), scope.iam(f"policy/{n}-*")]),
+        # Whatever a role's own policies say, its boundary caps it: roles are created, and given permissions,
+        # only with the stack's boundary. iam:UpdateAssumeRolePolicy takes no boundary condition, so the deploy
+        # role could make a stack role trust another account; that account then gets no more than the boundary
+        # allows (the stack's own table, images, repository and log groups), never IAM or the deploy role's rights.
+        allow("RolesOnlyWithinTheBoundary", (
+            "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
+        ), scope.iam(f"role/{n}-*"), StringEquals=within_boundary),
         # Attach only the stack's own managed policies and the AWS ones named in ATTACHABLE_AWS_POLICIES, so an
         # attachment cannot hand a stack role AdministratorAccess.
-        _allow("AttachOnlyKnownManagedPolicies", ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
-               scope.iam(f"role/{n}-*"),
-               ArnEquals={"iam:PolicyARN": [f"arn:{p}:iam::aws:policy/{name}" for name in ATTACHABLE_AWS_POLICIES]}),
-        _allow("AttachTheStacksManagedPolicies", ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
-               scope.iam(f"role/{n}-*"), ArnLike={"iam:PolicyARN": scope.iam(f"policy/{n}-*")}),
-        _allow("PassTheStacksRolesToTheirServices", ("iam:PassRole",), scope.iam(f"role/{n}-*"),
-               StringEquals={"iam:PassedToService": list(ROLE_CONSUMERS)}),
-        _allow("ServiceLinkedRolesOnFirstUse", ("iam:CreateServiceLinkedRole",),
-               scope.iam("role/aws-service-role/*"),
-               StringEquals={"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}),
+        allow("AttachOnlyKnownManagedPolicies", ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+              scope.iam(f"role/{n}-*"), StringEquals=within_boundary,
+              ArnEquals={"iam:PolicyARN": [f"arn:{p}:iam::aws:policy/{name}" for name in ATTACHABLE_AWS_POLICIES]}),
+        allow("AttachTheStacksManagedPolicies", ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+              scope.iam(f"role/{n}-*"), StringEquals=within_boundary,
+              ArnLike={"iam:PolicyARN": scope.iam(f"policy/{n}-*")}),
+        allow("PassTheStacksRolesToTheirServices", ("iam:PassRole",), scope.iam(f"role/{n}-*"),
+              StringEquals={"iam:PassedToService": list(ROLE_CONSUMERS)}),
+        allow("ServiceLinkedRolesOnFirstUse", ("iam:CreateServiceLinkedRole",),
+              scope.iam("role/aws-service-role/*"),
+              StringEquals={"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}),
         # Absolute: the pipeline never touches its own access, nor hands the CI policies to a stack role.
-        {"Sid": "NeverChangeCiAccess", "Effect": "Deny", "Action": [
+        deny("NeverChangeCiAccess", (
             "iam:Create*", "iam:Delete*", "iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Add*",
             "iam:Remove*", "iam:Tag*", "iam:Untag*", "iam:SetDefaultPolicyVersion", "iam:PassRole",
-        ], "Resource": scope.ci_resources},
-        {"Sid": "NeverAttachCiPolicies", "Effect": "Deny", "Action": ["iam:AttachRolePolicy"], "Resource": "*",
-         "Condition": {"ArnLike": {"iam:PolicyARN": scope.iam(f"policy/{n}-ci-*")}}},
+        ), scope.ci_resources),
+        deny("NeverAttachCiPolicies", ("iam:AttachRolePolicy",), "*",
+             ArnLike={"iam:PolicyARN": scope.iam(f"policy/{n}-ci-*")}),
+        # Once set, a boundary stays, and only an administrator's `pulumi up` changes what it allows.
+        deny("NeverLiftTheBoundary", ("iam:DeleteRolePermissionsBoundary",), scope.iam(f"role/{n}-*")),
+        deny("NeverChangeTheBoundary", (
+            "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+        ), scope.role_boundary_arn),
     ]
     storage = [
         # Bucket configuration, objects (seed images, site assets, ALB logs on `force_destroy`) of the stack's
         # buckets only: verb wildcards, because the provider reads and writes a dozen bucket sub-configurations.
-        _allow("BucketsOfTheStack", ("s3:CreateBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
-                                     "s3:PutBucket*", "s3:DeleteBucket*", "s3:GetEncryptionConfiguration",
-                                     "s3:PutEncryptionConfiguration", "s3:GetLifecycleConfiguration",
-                                     "s3:PutLifecycleConfiguration", "s3:GetAccelerateConfiguration",
-                                     "s3:GetReplicationConfiguration"),
-               f"arn:{p}:s3:::{n}-*"),
-        _allow("ObjectsOfTheStacksBuckets", ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*"),
-               f"arn:{p}:s3:::{n}-*/*"),
+        allow("BucketsOfTheStack", ("s3:CreateBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
+                                    "s3:PutBucket*", "s3:DeleteBucket*", "s3:GetEncryptionConfiguration",
+                                    "s3:PutEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+                                    "s3:PutLifecycleConfiguration", "s3:GetAccelerateConfiguration",
+                                    "s3:GetReplicationConfiguration"),
+              f"arn:{p}:s3:::{n}-*"),
+        allow("ObjectsOfTheStacksBuckets", ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*"),
+              f"arn:{p}:s3:::{n}-*/*"),
 
-        _allow("TableOfTheStack", (
+        allow("TableOfTheStack", (
             "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:Describe*",
             "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource",
             "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
@@ -353,7 +380,7 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
     edge = [
         # CloudFront ARNs carry generated ids only; the distribution, its OAC, VPC origin and policies of this
         # account. Invalidations publish a new frontend.
-        _allow("CloudFrontOfThisAccount", (
+        allow("CloudFrontOfThisAccount", (
             "cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags",
             "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
             "cloudfront:UntagResource", "cloudfront:CreateOriginAccessControl",
@@ -366,47 +393,47 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
             "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
         ), f"arn:{p}:cloudfront::{scope.account}:*"),
 
-        _allow("WebAclOfTheStack", (
+        allow("WebAclOfTheStack", (
             "wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource",
             "wafv2:UntagResource",
         ), [scope.arn("wafv2", f"global/webacl/{n}-*/*", region=GLOBAL_REGION),
             scope.arn("wafv2", "global/managedruleset/*/*", region=GLOBAL_REGION)]),
         # Capacity checks take no resource.
-        _allow("WebAclCapacity", ("wafv2:CheckCapacity",), "*",
-               StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
+        allow("WebAclCapacity", ("wafv2:CheckCapacity",), "*",
+              StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
 
         # Certificate ARNs carry generated ids; requesting one takes no resource.
-        _allow("RequestSiteCertificate", ("acm:RequestCertificate",), "*",
-               StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
-        _allow("SiteCertificate", ("acm:DeleteCertificate", "acm:AddTagsToCertificate",
-                                   "acm:RemoveTagsFromCertificate"),
-               scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
+        allow("RequestSiteCertificate", ("acm:RequestCertificate",), "*",
+              StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
+        allow("SiteCertificate", ("acm:DeleteCertificate", "acm:AddTagsToCertificate",
+                                  "acm:RemoveTagsFromCertificate"),
+              scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
         # The hosted zone comes from a lookup, so its id is unknown here: record changes in this account's zones.
-        _allow("SiteDnsRecords", ("route53:ChangeResourceRecordSets",), f"arn:{p}:route53:::hostedzone/*"),
+        allow("SiteDnsRecords", ("route53:ChangeResourceRecordSets",), f"arn:{p}:route53:::hostedzone/*"),
     ]
     operations = [
-        _allow("ParametersOfTheStack", (
+        allow("ParametersOfTheStack", (
             "ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
             "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource",
         ), scope.parameters),
-        _allow("AlarmTopicOfTheStack", (
+        allow("AlarmTopicOfTheStack", (
             "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe",
             "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:TagResource",
             "sns:UntagResource",
         ), scope.arn("sns", f"{n}-*")),
         # The stack's alarms, and the target-tracking alarms Application Auto Scaling names after its service.
-        _allow("AlarmsOfTheStack", (
+        allow("AlarmsOfTheStack", (
             "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
             "cloudwatch:UntagResource", "cloudwatch:EnableAlarmActions", "cloudwatch:DisableAlarmActions",
         ), [scope.arn("cloudwatch", f"alarm:{n}-*"),
             scope.arn("cloudwatch", f"alarm:TargetTracking-service/{n}-*")]),
         # KMS keys have no names in their ARNs: create only with the stack's tags, manage only keys carrying them.
-        _allow("CreateKeysTaggedForTheStack", ("kms:CreateKey",), "*",
-               StringEquals={"aws:RequestedRegion": scope.region, "aws:RequestTag/project": scope.project,
+        allow("CreateKeysTaggedForTheStack", ("kms:CreateKey",), "*",
+              StringEquals={"aws:RequestedRegion": scope.region, "aws:RequestTag/project": scope.project,
                              "aws:RequestTag/stack": scope.stack}),
-        _allow("TagNewKeysForTheStack", ("kms:TagResource",), scope.arn("kms", "key/*"),
-               StringEquals={"aws:RequestTag/project": scope.project, "aws:RequestTag/stack": scope.stack}),
-        _allow("KeysOfTheStack", (
+        allow("TagNewKeysForTheStack", ("kms:TagResource",), scope.arn("kms", "key/*"),
+              StringEquals={"aws:RequestTag/project": scope.project, "aws:RequestTag/stack": scope.stack}),
+        allow("KeysOfTheStack", (
             "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription",
             "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:TagResource", "kms:UntagResource",
             "kms:Decrypt", "kms:GenerateDataKey*",
@@ -416,7 +443,7 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
     parts = {"read": read, "network": network, "compute": compute, "identity": identity, "storage": storage,
              "edge": edge, "operations": operations}
     assert tuple(parts) == DEPLOY_POLICY_PARTS
-    return {part: _document(*statements) for part, statements in parts.items()}
+    return {part: document(*statements) for part, statements in parts.items()}
 
 
 def _state_statements(scope: Scope, write: bool) -> list[dict[str, Any]]:
@@ -426,29 +453,18 @@ def _state_statements(scope: Scope, write: bool) -> list[dict[str, Any]]:
         bucket = f"arn:{scope.partition}:s3:::{scope.state_bucket}"
         project, stack = scope.project, scope.stack
         checkpoint = f"{bucket}/*.pulumi/stacks/{project}/{stack}.json*"
-        statements.append(_allow("FindStateFiles", ("s3:ListBucket", "s3:GetBucketLocation"), bucket))
-        statements.append(_allow("ReadTheStacksState", ("s3:GetObject",),
-                                 [f"{bucket}/*.pulumi/meta.yaml", checkpoint]))
+        statements.append(allow("FindStateFiles", ("s3:ListBucket", "s3:GetBucketLocation"), bucket))
+        statements.append(allow("ReadTheStacksState", ("s3:GetObject",),
+                                [f"{bucket}/*.pulumi/meta.yaml", checkpoint]))
         if write:
-            statements.append(_allow("WriteTheStacksState", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [
+            statements.append(allow("WriteTheStacksState", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [
                 checkpoint, f"{bucket}/*.pulumi/history/{project}/{stack}/*",
                 f"{bucket}/*.pulumi/backups/{project}/{stack}/*", f"{bucket}/*.pulumi/locks/{project}/{stack}/*",
             ]))
     if scope.secrets_key_arn:
         actions = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey") if write else ("kms:Decrypt",)
-        statements.append(_allow("StackSecrets", actions, scope.secrets_key_arn))
+        statements.append(allow("StackSecrets", actions, scope.secrets_key_arn))
     return statements
-
-
-def _document(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-def _allow(sid: str, actions: tuple[str, ...], resource: Any, **condition: Any) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
-    if condition:
-        statement["Condition"] = condition
-    return statement
 
 
 class CiAccess(pulumi.ComponentResource):
@@ -478,9 +494,9 @@ class CiAccess(pulumi.ComponentResource):
 
         identity = aws.get_caller_identity_output(opts=invoke)
         partition = aws.get_partition_output(opts=invoke).partition
-        scope = pulumi.Output.all(identity.account_id, partition).apply(lambda values: Scope(
+        scope = pulumi.Output.all(identity.account_id, partition, args.role_boundary_arn).apply(lambda values: Scope(
             prefix=args.prefix, project=pulumi.get_project(), stack=pulumi.get_stack(), region=args.region,
-            account=values[0], partition=values[1], state_bucket=config.state_bucket,
+            account=values[0], partition=values[1], role_boundary_arn=values[2], state_bucket=config.state_bucket,
             secrets_key_arn=config.secrets_key_arn))
 
         self.preview_role = self._role(f"{name}-ci-preview", "GitHub Actions pull requests: pulumi preview "

@@ -11,6 +11,9 @@ keeps another account's tasks from assuming them (the confused-deputy case). The
 assuming task to be an ECS resource of this account and region (`aws:SourceArn`), as the ECS developer guide
 recommends for task roles. The execution role keeps the account condition alone: the guide shows no source-ARN
 condition for it, and one that the ECS agent's request did not satisfy would stop every task from starting.
+
+Both carry the stack's permissions boundary (components/boundary.py) when given one, as every role of the stack
+does: it allows these grants and caps anything added to the roles later.
 """
 
 from dataclasses import dataclass
@@ -18,6 +21,8 @@ from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
+
+from components.policy_documents import allow, document
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 IMAGE_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
@@ -37,17 +42,12 @@ class TaskRolesArgs:
     bucket_arn: pulumi.Input[str]
     exec_enabled: bool = False
     """ECS Exec (`aws ecs execute-command`) into running tasks."""
+    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    """The stack's RoleBoundary (components/boundary.py), set on both roles; the webstack program always passes it."""
 
 
 def _document(*statements: dict[str, Any]) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def _allow(sid: str, actions: tuple[str, ...], resource: pulumi.Input[Any], **condition: Any) -> dict[str, Any]:
-    statement = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
-    if condition:
-        statement["Condition"] = condition
-    return statement
+    return pulumi.Output.json_dumps(document(*statements))
 
 
 class TaskRoles(pulumi.ComponentResource):
@@ -67,24 +67,25 @@ class TaskRoles(pulumi.ComponentResource):
 
         self.execution_role = aws.iam.Role(
             f"{name}-execution", description="ECS agent: pull this service's image and write its logs",
-            assume_role_policy=self._trust(account), opts=child)
+            assume_role_policy=self._trust(account), permissions_boundary=args.permissions_boundary_arn, opts=child)
         aws.iam.RolePolicy(f"{name}-execution-policy", role=self.execution_role.id, policy=_document(
-            _allow("PullThisRepository", IMAGE_PULL_ACTIONS, args.repository_arn),
-            _allow("AuthenticateToEcr", ("ecr:GetAuthorizationToken",), "*"),
-            _allow("WriteThisLogGroup", LOG_WRITE_ACTIONS, pulumi.Output.concat(args.log_group_arn, ":*")),
+            allow("PullThisRepository", IMAGE_PULL_ACTIONS, args.repository_arn),
+            allow("AuthenticateToEcr", ("ecr:GetAuthorizationToken",), "*"),
+            allow("WriteThisLogGroup", LOG_WRITE_ACTIONS, pulumi.Output.concat(args.log_group_arn, ":*")),
         ), opts=child)
 
         self.task_role = aws.iam.Role(
             f"{name}-task", description="Application: read the catalogue table and its images",
-            assume_role_policy=self._trust(account, ecs_in_this_account), opts=child)
+            assume_role_policy=self._trust(account, ecs_in_this_account),
+            permissions_boundary=args.permissions_boundary_arn, opts=child)
         statements = [
-            _allow("ReadTheTable", TABLE_READ_ACTIONS, args.table_arn),
-            _allow("ReadImages", ("s3:GetObject",), pulumi.Output.concat(args.bucket_arn, f"/{IMAGE_PREFIX}*")),
-            _allow("ListImages", ("s3:ListBucket",), args.bucket_arn,
-                   StringLike={"s3:prefix": f"{IMAGE_PREFIX}*"}),
+            allow("ReadTheTable", TABLE_READ_ACTIONS, args.table_arn),
+            allow("ReadImages", ("s3:GetObject",), pulumi.Output.concat(args.bucket_arn, f"/{IMAGE_PREFIX}*")),
+            allow("ListImages", ("s3:ListBucket",), args.bucket_arn,
+                  StringLike={"s3:prefix": f"{IMAGE_PREFIX}*"}),
         ]
         if args.exec_enabled:
-            statements.append(_allow("EcsExecChannels", ECS_EXEC_ACTIONS, "*"))
+            statements.append(allow("EcsExecChannels", ECS_EXEC_ACTIONS, "*"))
         aws.iam.RolePolicy(f"{name}-task-policy", role=self.task_role.id, policy=_document(*statements),
                            opts=child)
 

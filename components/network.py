@@ -24,6 +24,8 @@ GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "sts")
 # Ports the NAT instance forwards for the container tier: the tasks speak only HTTPS.
 NAT_FORWARDED_PORTS = (443,)
+# What VPC flow logs' role does with its log group.
+FLOW_LOG_DELIVERY_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
 # Amazon Linux 2023 for Graviton, resolved at deploy time so the NAT instance starts patched.
 NAT_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 
@@ -63,6 +65,8 @@ class AddressPlan:
 class PrivateNetworkArgs:
     config: NetworkConfig
     region: str
+    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    """The stack's RoleBoundary (components/boundary.py), set on the NAT instance's and the flow logs' roles."""
 
 
 class PrivateNetwork(pulumi.ComponentResource):
@@ -86,6 +90,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         plan = AddressPlan.carve(config.cidr, config.az_count)
         self._name = name
         self._child = child
+        self._boundary = args.permissions_boundary_arn
 
         zones = aws.get_availability_zones_output(
             state="available",
@@ -196,13 +201,14 @@ class PrivateNetwork(pulumi.ComponentResource):
                 to_port=port, cidr_ipv4="0.0.0.0/0", description=f"TCP {port} to the internet, forwarded",
                 opts=child)
 
-        # Session Manager instead of SSH: no key pair, no port 22.
+        # Session Manager instead of SSH: no key pair, no port 22. The stack's boundary holds the managed policy
+        # to its Session Manager part.
         role = aws.iam.Role(f"{name}-nat-role", description="NAT instance: Session Manager access only",
                             assume_role_policy=pulumi.Output.json_dumps({
                                 "Version": "2012-10-17",
                                 "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                "Principal": {"Service": "ec2.amazonaws.com"}}],
-                            }), opts=child)
+                            }), permissions_boundary=self._boundary, opts=child)
         aws.iam.RolePolicyAttachment(f"{name}-nat-ssm", role=role.name,
                                      policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-nat-profile", role=role.name, opts=child)
@@ -258,11 +264,11 @@ class PrivateNetwork(pulumi.ComponentResource):
                                 "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                                                "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
-                            }), opts=child)
+                            }), permissions_boundary=self._boundary, opts=child)
         aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=pulumi.Output.json_dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow",
-                           "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                           "Action": list(FLOW_LOG_DELIVERY_ACTIONS),
                            "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")]}],
         }), opts=child)
         aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",

@@ -129,6 +129,10 @@ def deploy_documents(cap: Capture) -> list[dict[str, Any]]:
     return [policy_document(p.inputs["policy"]) for p in managed + inline]
 
 
+def boundary_arn(cap: Capture) -> str:
+    return cap.one("aws:iam/policy:Policy", where=lambda p: p.name == f"webstack-{cap.stack}-boundary").state["arn"]
+
+
 def arn(service: str, resource: str, region: str = REGION) -> str:
     return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
 
@@ -364,7 +368,9 @@ def _resource_under_test(cap: Capture, res: Resource) -> Optional[tuple[str, str
     context: dict[str, str] = {}
     match res.type:
         case "aws:iam/role:Role":
-            return "iam:CreateRole", iam_arn(f"role/{name}"), context
+            # Roles are created only with the stack's boundary; the request names the boundary the role carries.
+            boundary = res.inputs.get("permissionsBoundary")
+            return "iam:CreateRole", iam_arn(f"role/{name}"), {"iam:PermissionsBoundary": boundary} if boundary else {}
         case "aws:iam/instanceProfile:InstanceProfile":
             return "iam:CreateInstanceProfile", iam_arn(f"instance-profile/{name}"), context
         case "aws:iam/policy:Policy":
@@ -410,10 +416,12 @@ def _resource_under_test(cap: Capture, res: Resource) -> Optional[tuple[str, str
 def test_deploy_role_can_manage_every_named_resource_of_the_stack(stack_name):
     cap = with_ci(stack_name)
     documents = deploy_documents(cap)
-    ci_parts = {r.urn for r in cap.descendants_of(ci_component(cap))}
+    # The CI access and the role boundary are an administrator's to change (tested below).
+    administered = {r.urn for r in cap.descendants_of(ci_component(cap))} | {
+        r.urn for r in cap.descendants_of(cap.one("webstack:iam:RoleBoundary"))}
     checked = []
     for res in cap.custom_resources:
-        if res.urn in ci_parts:
+        if res.urn in administered:
             continue
         request = _resource_under_test(cap, res)
         if request is None:
@@ -476,12 +484,83 @@ def test_deploy_role_cannot_change_ci_access_or_borrow_its_policies():
         ("iam:UpdateOpenIDConnectProviderThumbprint", iam_arn(f"oidc-provider/{OIDC_HOST}")),
     ]:
         assert not allows(documents, action, resource), (action, resource)
-    assert allows(documents, "iam:PutRolePolicy", task_role)
-    assert not allows(documents, "iam:AttachRolePolicy", task_role, {"iam:PolicyARN": own_policy})
+    within = {"iam:PermissionsBoundary": boundary_arn(cap)}
+    assert allows(documents, "iam:PutRolePolicy", task_role, within)
+    assert not allows(documents, "iam:AttachRolePolicy", task_role, {"iam:PolicyARN": own_policy, **within})
     assert not allows(documents, "iam:AttachRolePolicy", task_role,
-                      {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"})
+                      {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess", **within})
     assert allows(documents, "iam:AttachRolePolicy", iam_arn("role/webstack-dev-nat-role-0123456"),
-                  {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"})
+                  {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", **within})
+
+
+ROLE_PERMISSION_CHANGES = ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                           "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prd"])
+@pytest.mark.parametrize("action", ROLE_PERMISSION_CHANGES)
+def test_deploy_role_gives_roles_permissions_only_within_the_boundary(stack_name, action):
+    cap = with_ci(stack_name)
+    documents = deploy_documents(cap)
+    stack_role = iam_arn(f"role/webstack-{stack_name}-api-task-0123456")
+    # AttachRolePolicy/DetachRolePolicy: one of the policies the deploy role may attach at all.
+    request = {"iam:PolicyARN": iam_arn(f"policy/webstack-{stack_name}-app-0123456")}
+    assert allows(documents, action, stack_role, {**request, "iam:PermissionsBoundary": boundary_arn(cap)})
+    assert not allows(documents, action, stack_role, request), "without a boundary"
+    for other in (iam_arn(f"policy/webstack-{stack_name}-ci-deploy-identity-0123456"),
+                  iam_arn(f"policy/webstack-{stack_name}-wide-0123456"), "arn:aws:iam::aws:policy/AdministratorAccess"):
+        assert not allows(documents, action, stack_role, {**request, "iam:PermissionsBoundary": other}), other
+
+
+def test_deploy_role_cannot_lift_or_rewrite_the_boundary():
+    cap = with_ci("dev")
+    documents = deploy_documents(cap)
+    boundary = boundary_arn(cap)
+    within = {"iam:PermissionsBoundary": boundary}
+    denied = {(action, resource) for document in documents for statement in as_list(document["Statement"])
+              if statement["Effect"] == "Deny"
+              for action in as_list(statement["Action"]) for resource in as_list(statement["Resource"])}
+    task_role = iam_arn("role/webstack-dev-api-task-0123456")
+    assert ("iam:DeleteRolePermissionsBoundary", iam_arn("role/webstack-dev-*")) in denied
+    assert not allows(documents, "iam:DeleteRolePermissionsBoundary", task_role, within)
+    for action in ("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+                   "iam:SetDefaultPolicyVersion"):
+        assert (action, boundary) in denied, action
+        assert not allows(documents, action, boundary, within), action
+    # The deny names the boundary alone: the stack's other managed policies stay the pipeline's.
+    for action in ("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion"):
+        assert allows(documents, action, iam_arn("policy/webstack-dev-app-0123456")), action
+
+
+def test_a_role_made_to_trust_another_account_gets_only_the_boundary():
+    """iam:UpdateAssumeRolePolicy takes no boundary condition; the boundary is what holds then."""
+    cap = with_ci("dev")
+    documents = deploy_documents(cap)
+    assert allows(documents, "iam:UpdateAssumeRolePolicy", iam_arn("role/webstack-dev-api-task-0123456"))
+    assert not allows(documents, "iam:DeleteRolePermissionsBoundary", iam_arn("role/webstack-dev-api-task-0123456"))
+    boundary = [policy_document(cap.one("aws:iam/policy:Policy",
+                                        where=lambda p: p.name == "webstack-dev-boundary").inputs["policy"])]
+    for action, resource in [
+        ("iam:CreateRole", iam_arn("role/webstack-dev-x")), ("iam:PassRole", iam_arn("role/webstack-dev-x")),
+        ("sts:AssumeRole", iam_arn("role/OrganizationAccountAccessRole")),
+        ("s3:GetObject", "arn:aws:s3:::payroll-exports/2026.csv"), ("s3:PutObject", "arn:aws:s3:::webstack-dev-x/y"),
+        ("dynamodb:PutItem", arn("dynamodb", "table/webstack-dev-items-0123456")),
+        ("dynamodb:GetItem", arn("dynamodb", "table/webstack-prd-items-0123456")),
+        ("ssm:GetParameter", arn("ssm", "parameter/prod/database-password")),
+        ("ssm:UpdateInstanceInformation", "*"),
+    ]:
+        assert not allows(boundary, action, resource), (action, resource)
+
+
+def test_deploy_role_may_create_interface_endpoints_with_private_dns():
+    cap = with_ci("prd")
+    assert all(e.inputs.get("privateDnsEnabled") for e in cap.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+               if e.inputs["vpcEndpointType"] == "Interface")
+    documents = deploy_documents(cap)
+    assert allows(documents, "ec2:CreateVpcEndpoint", arn("ec2", "vpc-endpoint/*"))
+    for action in ("route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone"):
+        assert allows(documents, action, "arn:aws:route53:::hostedzone/Z0123456789"), action
+        assert not allows(documents, action, "arn:aws:route53:::change/C1"), action
 
 
 def test_deploy_role_passes_stack_roles_only_to_the_services_that_run_them():

@@ -251,3 +251,16 @@ def test_ecs_exec_adds_exactly_the_four_session_channel_actions(roles_with_exec:
 def test_ecs_exec_leaves_the_execution_role_alone(roles_without_exec: Roles, roles_with_exec: Roles):
     assert (roles_with_exec.statements_of(roles_with_exec.execution_role)
             == roles_without_exec.statements_of(roles_without_exec.execution_role))
+
+
+def test_both_roles_carry_the_boundary_they_are_given():
+    boundary = f"arn:aws:iam::{ACCOUNT_ID}:policy/webstack-dev-boundary"
+
+    def program() -> None:
+        from components.iam import TaskRoles, TaskRolesArgs
+        TaskRoles("webstack-dev-api-roles", TaskRolesArgs(
+            repository_arn=REPOSITORY_ARN, log_group_arn=LOG_GROUP_ARN, table_arn=TABLE_ARN, bucket_arn=BUCKET_ARN,
+            permissions_boundary_arn=boundary))
+
+    capture = run_program(program)
+    assert [r.get("permissionsBoundary") for r in capture.of_type(ROLE)] == [boundary, boundary]
