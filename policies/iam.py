@@ -140,7 +140,7 @@ def github_oidc_trust_pinned(args: ResourceValidationArgs, report_violation: Rep
             report_violation(f"{describe(args)}: {sid(statement)} of the GitHub OIDC trust has no {GITHUB_SUBJECT_KEY} "
                              "condition: every repository on GitHub could assume the role.", None)
         for subject in subjects:
-            if not PINNED_GITHUB_SUBJECT.match(subject) or "*" in subject.split(":", 2)[1]:
+            if not PINNED_GITHUB_SUBJECT.match(subject):
                 report_violation(f"{describe(args)}: {sid(statement)} of the GitHub OIDC trust accepts subject "
                                  f"{subject!r}; pin owner and repository (repo:<owner>/<repo>:...).", None)
         unsupported = [k for k in (condition or {}) if k not in ("StringEquals", "StringLike")]

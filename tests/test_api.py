@@ -388,6 +388,11 @@ def test_component_reports_the_image_tag_it_deploys_and_its_endpoints(image_tag:
     assert capture.outputs["alb_dns_name"] == part(capture, ALB).state["dnsName"]
     assert capture.outputs["alb_security_group_id"] == alb_sg(capture).id
     assert capture.outputs["repository_url"].endswith("/" + capture.outputs["repository_name"])
+    assert capture.outputs["alb_arn"] == part(capture, ALB).state["arn"]
+    assert capture.outputs["listener_arn"] == part(capture, LISTENER).state["arn"]
+    assert capture.outputs["cluster_name"] == part(capture, CLUSTER).state["name"]
+    assert capture.outputs["service_name"] == part(capture, SERVICE).state["name"]
+    assert capture.outputs["log_group_name"] == part(capture, LOG_GROUP).get("name")
 
 
 def test_x86_tasks_get_an_x86_build():

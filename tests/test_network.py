@@ -3,10 +3,12 @@
 import ipaddress
 import json
 
+import pulumi
 import pytest
 
-from components.network import INTERFACE_ENDPOINT_SERVICES, AddressPlan
-from tests.harness import Capture, Resource, run_stack
+from components.network import INTERFACE_ENDPOINT_SERVICES, AddressPlan, PrivateNetwork, PrivateNetworkArgs
+from stack_config.network import NetworkConfig
+from tests.harness import Capture, Resource, run_program, run_stack
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -48,6 +50,11 @@ def test_every_tier_spans_the_configured_azs(stack: Capture):
     for tier in ("ingress", "container", "data"):
         zones = [s.get("availabilityZone") for s in tiers[tier]]
         assert len(zones) == az_count and len(set(zones)) == az_count, (tier, zones)
+
+
+def test_dev_spans_two_azs_and_prd_three(stack: Capture):
+    zones = {s.get("availabilityZone") for s in subnets_by_tier(stack)["container"]}
+    assert len(zones) == {"dev": 2, "prd": 3}[stack.stack]
 
 
 def test_subnets_lie_inside_the_vpc_and_never_overlap(stack: Capture):
@@ -127,6 +134,30 @@ def test_every_aws_resource_is_tagged_through_its_provider(stack: Capture):
     assert [r.name for r in aws_resources if r.provider.rsplit("::", 1)[0] not in tagging] == []
 
 
+def test_stack_exports_the_vpc_its_subnets_per_tier_and_the_nat(stack: Capture):
+    outputs, tiers = stack.outputs, subnets_by_tier(stack)
+    assert outputs["vpcId"] == stack.one("aws:ec2/vpc:Vpc").id
+    for tier in ("ingress", "container", "data"):
+        # Exported in AZ order (`<name>-<tier>-<index>`); registration order is not guaranteed.
+        assert outputs[f"{tier}SubnetIds"] == [s.id for s in sorted(tiers[tier], key=lambda s: s.name)], tier
+    nat = stack.one(NAT_GATEWAY if outputs["natKind"] == "regional" else INSTANCE)
+    assert (outputs["natKind"], outputs["natId"]) == (stack.config["webstack:network"]["nat"], nat.id)
+
+
+def test_component_reports_its_cidr_and_zones():
+    def program() -> None:
+        network = PrivateNetwork("webstack-test", PrivateNetworkArgs(
+            config=NetworkConfig(cidr="172.16.32.0/20", azCount=2, nat="regional"), region="ap-northeast-1"))
+        pulumi.export("vpcCidr", network.vpc_cidr)
+        pulumi.export("availabilityZones", network.availability_zones)
+        pulumi.export("publicSubnetId", network.public_subnet_id)
+
+    outputs = run_program(program).outputs
+    assert outputs["vpcCidr"] == "172.16.32.0/20"
+    assert outputs["availabilityZones"] == ["ap-northeast-1a", "ap-northeast-1c"]  # of a, c and d
+    assert outputs["publicSubnetId"] is None
+
+
 # --- dev: cost first ---------------------------------------------------------------------------------------
 
 def test_dev_has_exactly_one_public_subnet_routed_to_the_internet_gateway(dev: Capture):
@@ -142,7 +173,7 @@ def test_dev_runs_exactly_one_hardened_nat_instance(dev: Capture):
     nat = dev.one(INSTANCE)
     public = subnets_by_tier(dev)["public"][0]
     assert nat.get("subnetId") == public.id
-    assert nat.get("instanceType").startswith("t4g.")  # Graviton
+    assert nat.get("instanceType") == "t4g.nano"  # Graviton, the smallest size
     assert nat.get("sourceDestCheck") is False
     assert nat.get("metadataOptions.httpTokens") == "required"
     assert nat.get("rootBlockDevice.encrypted") is True

@@ -170,3 +170,16 @@ def test_the_cli_checks_several_stacks_in_one_run() -> None:
     assert "stack dev" in run.stdout and "stack prd" in run.stdout, run.stderr
     failed = [stack for stack in ("dev", "prd") if offline.check_capture(run_stack(stack)).mandatory]
     assert run.returncode == (1 if failed else 0), run.stdout
+
+
+def test_the_cli_fails_a_real_stack_that_breaks_a_mandatory_rule(tmp_path) -> None:
+    # With an empty allow-list, the execution role's ecr:GetAuthorizationToken on "*" is a violation.
+    config = tmp_path / "strict.json"
+    config.write_text('{"iam-no-wildcard-resource": {"allowedWildcardResourceActions": []}}')
+    run = subprocess.run([sys.executable, "-m", "policies.offline", "dev", "--config", str(config)],
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[1].startswith("MANDATORY — ") and "[iam-no-wildcard-resource]" in run.stdout
+    assert "ecr:GetAuthorizationToken" in run.stdout and "fix:  Scope the statement" in run.stdout
+    assert lines[-1].startswith("FAIL: ") and lines[-1].endswith(" in dev")

@@ -14,8 +14,8 @@ from report.assumptions import USAGE_KEYS, AssumptionError, Usage, load_prices, 
 from report.cost import NAT, estimate
 from report.diagram import build, render
 from report.inventory import ON_DEMAND, SPOT, split_tasks
-from report.markdown import compare_nat, comparison_document
-from tests.harness import Capture, run_stack
+from report.markdown import compare_nat, comparison_document, cost_document
+from tests.harness import PROJECT_ROOT, Capture, run_stack
 
 PRICES = load_prices("ap-northeast-1")
 USAGE = load_usage()
@@ -255,6 +255,84 @@ def test_prd_costs_more_than_dev_at_rest_and_in_total(dev, prd):
     assert dev_report.total == pytest.approx(sum(line.monthly for line in dev_report.lines))
 
 
+# -- what each setting moves -------------------------------------------------------------------------------------
+
+def task_size(capture: Capture) -> tuple[float, float]:
+    task = capture.one("aws:ecs/taskDefinition:TaskDefinition")
+    return float(task.get("cpu")) / 1024, float(task.get("memory")) / 1024
+
+
+def _nat_to_regional(dev: Capture) -> dict[str, float]:
+    instance_type = dev.one("aws:ec2/instance:Instance").get("instanceType")
+    azs = container_azs(dev)
+    return {
+        f"nat-instance-hours-{instance_type}": -HOURS * price("ec2InstanceHour", instance_type),
+        "nat-instance-root-volume": -USAGE["rootVolumeGbWhenUnset"] * price("ebsGp3GbMonth"),
+        "nat-instance-public-ipv4": -HOURS * price("publicIpv4Hour"),
+        "cloudwatch-alarms": -price("cloudwatchAlarmMonth"),  # the NAT instance's recovery alarm goes with it
+        "regional-nat-gateway-hours": azs * HOURS * price("natGatewayHour"),
+        "regional-nat-public-ipv4": azs * HOURS * price("publicIpv4Hour"),
+        "nat-gateway-processing": USAGE["natProcessedGbPerMonth"] * price("natGatewayGb"),
+    }
+
+
+def _third_az(two_azs: Capture) -> dict[str, float]:
+    services = len([e for e in two_azs.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                    if e.get("vpcEndpointType") == "Interface"])
+    return {"regional-nat-gateway-hours": HOURS * price("natGatewayHour"),
+            "regional-nat-public-ipv4": HOURS * price("publicIpv4Hour"),
+            "interface-endpoint-hours": services * HOURS * price("interfaceEndpointHour")}
+
+
+def _larger_task(dev: Capture) -> dict[str, float]:
+    vcpu, gb = task_size(dev)
+    return {"fargate-spot-arm64-vcpu": (1 - vcpu) * HOURS * price("fargateSpotVcpuHour", "ARM64"),
+            "fargate-spot-arm64-memory": (4 - gb) * HOURS * price("fargateSpotGbHour", "ARM64")}
+
+
+def _two_more_tasks(prd: Capture) -> dict[str, float]:
+    vcpu, gb = task_size(prd)
+    return {"fargate-on-demand-arm64-vcpu": 2 * vcpu * HOURS * price("fargateVcpuHour", "ARM64"),
+            "fargate-on-demand-arm64-memory": 2 * gb * HOURS * price("fargateGbHour", "ARM64"),
+            "container-insights-logs": 2 * USAGE["containerInsightsLogGbPerTaskMonth"] * price("logsIngestGb")}
+
+
+def _all_on_spot(prd: Capture) -> dict[str, float]:
+    (vcpu, gb), tasks = task_size(prd), prd.one("aws:ecs/service:Service").get("desiredCount")
+    return {"fargate-on-demand-arm64-vcpu": -tasks * vcpu * HOURS * price("fargateVcpuHour", "ARM64"),
+            "fargate-on-demand-arm64-memory": -tasks * gb * HOURS * price("fargateGbHour", "ARM64"),
+            "fargate-spot-arm64-vcpu": tasks * vcpu * HOURS * price("fargateSpotVcpuHour", "ARM64"),
+            "fargate-spot-arm64-memory": tasks * gb * HOURS * price("fargateSpotGbHour", "ARM64")}
+
+
+@pytest.mark.parametrize("stack_name, before, after, expected", [
+    pytest.param("dev", {}, {"webstack:network": {"nat": "regional"}}, _nat_to_regional, id="nat"),
+    pytest.param("prd", {"webstack:network": {"azCount": 2}}, {}, _third_az, id="azCount"),
+    pytest.param("dev", {}, {"webstack:api": {"cpu": 1024, "memory": 4096}}, _larger_task, id="task size"),
+    pytest.param("prd", {}, {"webstack:api": {"desiredCount": 5}}, _two_more_tasks, id="desiredCount"),
+    pytest.param("prd", {}, {"webstack:api": {"capacityProvider": "FARGATE_SPOT"}}, _all_on_spot, id="Spot"),
+])
+def test_a_setting_changes_exactly_its_lines_by_their_amounts(stack_name, before, after, expected):
+    base = run_stack(stack_name, before) if before else run_stack(stack_name)
+    changed = run_stack(stack_name, after) if after else run_stack(stack_name)
+    old, new = estimate(base), estimate(changed)
+    keys = {line.key for line in old.lines} | {line.key for line in new.lines}
+    moved = {key: new.monthly(key) - old.monthly(key) for key in keys
+             if new.monthly(key) != pytest.approx(old.monthly(key))}
+    want = expected(base)
+    assert set(moved) == set(want), "lines that moved, or should have"
+    assert moved == pytest.approx(want)
+    assert new.total - old.total == pytest.approx(sum(want.values()))
+
+
+def test_a_service_left_to_autoscaling_is_priced_at_its_minimum_task_count(prd):
+    unset = with_inputs(prd, "aws:ecs/service:Service", desiredCount=None)
+    scaled = with_inputs(unset, "aws:appautoscaling/target:Target", minCapacity=2.0)
+    vcpu, _ = task_size(prd)
+    assert fargate(estimate(scaled), "on-demand")[0] == pytest.approx(
+        2 * vcpu * HOURS * price("fargateVcpuHour", "ARM64"))
+
+
 # -- prices and usage files --------------------------------------------------------------------------------------
 
 def test_an_unknown_region_is_an_error_naming_the_region_and_the_file():
@@ -373,3 +451,27 @@ def test_report_command_writes_both_stacks_and_the_comparison(tmp_path, capsys):
 def test_report_command_names_an_unknown_stack(tmp_path, capsys):
     assert main(["staging", "--output", str(tmp_path)]) == 2
     assert "Pulumi.staging.yaml" in capsys.readouterr().err
+
+
+def test_the_committed_report_and_the_readme_figures_are_what_the_command_produces_now(dev, prd):
+    """docs/report is the command's output, not a copy edited by hand: a change to the program or to the prices
+    that moves a figure needs `make report STACK="dev prd"` (the pictures are compared through their node sets,
+    which Graphviz versions do not change)."""
+    docs = PROJECT_ROOT / "docs" / "report"
+    reports = {capture.stack: estimate(capture) for capture in (dev, prd)}
+    stale = "stale: regenerate with `.venv/bin/python -m report dev prd`"
+    for capture in (dev, prd):
+        assert (docs / capture.stack / "cost.md").read_text() == cost_document(reports[capture.stack]), stale
+        assert (docs / capture.stack / "architecture.nodes.json").read_text() == build(capture).to_json(), stale
+        for picture in ("architecture.png", "architecture.svg"):
+            assert (docs / capture.stack / picture).is_file(), picture
+    assert (docs / "comparison.md").read_text() == comparison_document([reports["dev"], reports["prd"]]), stale
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    comparison = compare_nat(reports["prd"], reports["dev"])
+    figures = [f"{comparison.saving_percent:.1f}%"] + [
+        f"${amount:,.2f}" for report in reports.values()
+        for amount in (report.group_total(NAT), report.at_rest_total, report.total)]
+    assert [figure for figure in figures if figure not in readme] == [], "README figures differ from the report"
+    for stack in ("dev", "prd"):
+        assert f"docs/report/{stack}/architecture.svg" in readme

@@ -1,7 +1,14 @@
 """A bad stack file stops the program before any resource is declared, naming the key and what is allowed."""
 
-import pytest
+import re
+from pathlib import Path
+from typing import Any
 
+import pytest
+import yaml
+from pydantic_core import PydanticUndefined
+
+from stack_config import SECTIONS
 from tests.harness import StackRunFailed, run_stack
 
 
@@ -82,3 +89,51 @@ def test_missing_region_is_refused():
 def test_unknown_stack_file_is_named():
     with pytest.raises(FileNotFoundError, match="Pulumi.staging.yaml"):
         run_stack("staging")
+
+
+# --- the project and its documentation -----------------------------------------------------------------------
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "policies/requirements.txt", "app/requirements.txt")
+
+
+def test_the_project_is_webstack_in_python_with_its_own_virtualenv():
+    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "webstack"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"  # `pulumi install` creates it
+
+
+@pytest.mark.parametrize("path", REQUIREMENTS)
+def test_every_requirement_is_pinned(path: str):
+    lines = [line.split("#")[0].strip() for line in (PROJECT_ROOT / path).read_text().splitlines()]
+    requirements = [line for line in lines if line and not line.startswith("-r ")]
+    assert requirements and [r for r in requirements if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", r)] == []
+
+
+def readme_defaults(section: str) -> dict[str, str]:
+    """`key: default` of the README table that follows the `webstack:<section>` heading."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme.split(f"**`webstack:{section}`**", 1)[1].split("\n\n", 2)[1]
+    defaults = {}
+    for row in table.splitlines()[2:]:
+        keys, values = row.split("|")[1:3]
+        names = re.findall(r"`([^`]+)`", keys)
+        shown = re.findall(r"`([^`]+)`", values) or ["—"] * len(names)
+        assert len(names) == len(shown), row
+        defaults.update(zip(names, shown))
+    return defaults
+
+
+def model_defaults(section: str) -> dict[str, str]:
+    def shown(value: Any) -> str:
+        if value is None or value is PydanticUndefined:
+            return "—"
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return {field.alias: shown(field.default) for field in SECTIONS[section].model_fields.values()}
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_readme_configuration_tables_match_the_models(section: str):
+    assert readme_defaults(section) == model_defaults(section)

@@ -103,12 +103,12 @@ def test_no_workflow_holds_aws_keys():
             assert key not in text, f"{path.name} mentions {key}: AWS access goes through OIDC only"
 
 
-def test_every_workflow_starts_from_no_permissions():
+def test_every_workflow_starts_from_no_permissions_and_every_job_states_its_own():
     for name, workflow in workflows().items():
-        if name == "tests.yml":
-            assert workflow["permissions"] == {} and workflow["jobs"]["test"]["permissions"] == {"contents": "read"}
-        else:
-            assert workflow["permissions"] == {}, name
+        assert workflow["permissions"] == {}, name
+        for job_name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{name}/{job_name}: state the job's permissions, even if none"
+    assert load("tests.yml")["jobs"]["test"]["permissions"] == {"contents": "read"}
 
 
 def test_only_jobs_that_assume_a_role_may_request_an_oidc_token():

@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
             headers["Last-Modified"] = image.last_modified
         return StreamingResponse(image.chunks, media_type=image.content_type, headers=headers)
 
-    app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi_as_sent(app)  # type: ignore[method-assign]
     return app
 
 
@@ -123,14 +123,22 @@ class _ItemsBody:
         return self._body
 
 
-def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
+_UNEXPECTED_ERROR = {
+    "description": "Unexpected error (internal_error); the details go to the log only.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+}
+
+
+def _openapi_as_sent(app: FastAPI) -> dict[str, Any]:
     # Invalid requests answer 400 in the common error shape (handle_validation_error), so the 422 that
-    # FastAPI documents by default would describe a response that is never sent.
+    # FastAPI documents by default would describe a response that is never sent; any route can answer the
+    # JSON 500 of RequestLogMiddleware.
     if app.openapi_schema is None:
         schema = FastAPI.openapi(app)
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 operation.get("responses", {}).pop("422", None)
+                operation.setdefault("responses", {})["500"] = _UNEXPECTED_ERROR
         for unused in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(unused, None)
         app.openapi_schema = schema

@@ -18,8 +18,9 @@ from app.local import Emulator
 from .conftest import SESSION, make_client, make_settings
 
 
-def assert_unavailable(response, service: str) -> None:
+def assert_unavailable(response, service: str, contract) -> None:
     assert response.status_code == 503, response.text
+    contract.check(response)  # the 503 is documented for the route, with the error schema
     assert response.headers["retry-after"] == "1"
     error = response.json()["error"]
     assert error["code"] == "upstream_unavailable"
@@ -27,7 +28,7 @@ def assert_unavailable(response, service: str) -> None:
     assert "Traceback" not in response.text
 
 
-def test_emulator_outage_gives_503_and_the_api_recovers_when_it_is_back(emulator):
+def test_emulator_outage_gives_503_and_the_api_recovers_when_it_is_back(emulator, contract):
     outage = Emulator().start()  # same data as the session emulator: moto keeps it in this process
     port = outage.port
     settings = make_settings(outage.endpoint_url, aws_max_attempts=1)
@@ -35,10 +36,10 @@ def test_emulator_outage_gives_503_and_the_api_recovers_when_it_is_back(emulator
         assert api.get("/api/items").status_code == 200
         outage.stop()
         try:
-            assert_unavailable(api.get("/api/items"), "DynamoDB")
-            assert_unavailable(api.get("/api/items/1"), "DynamoDB")
-            assert_unavailable(api.get("/readyz"), "DynamoDB")
-            assert_unavailable(api.get("/api/images/banana.jpg"), "S3")
+            assert_unavailable(api.get("/api/items"), "DynamoDB", contract)
+            assert_unavailable(api.get("/api/items/1"), "DynamoDB", contract)
+            assert_unavailable(api.get("/readyz"), "DynamoDB", contract)
+            assert_unavailable(api.get("/api/images/banana.jpg"), "S3", contract)
             assert api.get("/healthz").status_code == 200  # liveness never depends on AWS
         finally:
             restarted = Emulator(port=port).start()
@@ -103,10 +104,10 @@ def throttling_aws() -> Iterator[tuple[str, type[_ThrottlingAws]]]:
     thread.join(timeout=5)
 
 
-def test_dynamodb_throttling_is_retried_a_bounded_number_of_times_then_503_then_recovers(throttling_aws):
+def test_dynamodb_throttling_is_retried_a_bounded_number_of_times_then_503_then_recovers(throttling_aws, contract):
     endpoint, fake = throttling_aws
     with make_client(make_settings(endpoint, aws_max_attempts=2)) as api:
-        assert_unavailable(api.get("/api/items"), "DynamoDB")
+        assert_unavailable(api.get("/api/items"), "DynamoDB", contract)
         assert fake.requests == ["DynamoDB_20120810.Scan"] * 2
         fake.throttling = False
         response = api.get("/api/items")
@@ -114,17 +115,17 @@ def test_dynamodb_throttling_is_retried_a_bounded_number_of_times_then_503_then_
     assert response.json()[0]["price"] == 100
 
 
-def test_s3_slowdown_is_retried_a_bounded_number_of_times_then_503(throttling_aws):
+def test_s3_slowdown_is_retried_a_bounded_number_of_times_then_503(throttling_aws, contract):
     endpoint, fake = throttling_aws
     with make_client(make_settings(endpoint, aws_max_attempts=2)) as api:
-        assert_unavailable(api.get("/api/images/banana.jpg"), "S3")
+        assert_unavailable(api.get("/api/images/banana.jpg"), "S3", contract)
     assert fake.requests == ["GET /test-catalogue-images/images/banana.jpg"] * 2
 
 
-def test_missing_table_is_503_not_500(emulator):
+def test_missing_table_is_503_not_500(emulator, contract):
     with make_client(make_settings(emulator.endpoint_url, table_name="no-such-table")) as api:
-        assert_unavailable(api.get("/api/items"), "DynamoDB")
-        assert_unavailable(api.get("/readyz"), "DynamoDB")
+        assert_unavailable(api.get("/api/items"), "DynamoDB", contract)
+        assert_unavailable(api.get("/readyz"), "DynamoDB", contract)
 
 
 class _BrokenCatalogue(Catalogue):
@@ -132,11 +133,12 @@ class _BrokenCatalogue(Catalogue):
         raise RuntimeError("secret internal detail")
 
 
-def test_unexpected_error_is_a_json_500_without_traceback(emulator, caplog):
+def test_unexpected_error_is_a_json_500_without_traceback(emulator, caplog, contract):
     settings = make_settings(emulator.endpoint_url)
     with caplog.at_level(logging.ERROR), make_client(settings, _BrokenCatalogue(settings, session=SESSION)) as api:
         response = api.get("/api/items")
     assert response.status_code == 500
+    contract.check(response)
     assert response.json() == {"error": {"code": "internal_error", "message": "internal server error"}}
     assert "secret" not in response.text
     logged = [record for record in caplog.records if record.name == "webstack.api"]

@@ -18,6 +18,7 @@ def test_openapi_document_is_served_and_lists_every_route(client):
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert "422" not in operation["responses"], f"{method} {path} documents a 422 it never sends"
+            assert "500" in operation["responses"], f"{method} {path} hides the JSON 500 it can send"
     assert set(document["components"]["schemas"]) >= {"Item", "ErrorResponse", "ErrorDetail"}
 
 

@@ -1,6 +1,6 @@
 """The page in headless Debian Chromium, served by the same code as `make dev`: three items with their
-pictures, prices in yen, no console errors under the site's CSP, usable at phone width, and an error
-state with retry when the API fails."""
+pictures, prices in yen, no console errors under the site's CSP, usable at phone width, a loading state
+while the API answers, and an error state with retry when it fails."""
 
 from __future__ import annotations
 
@@ -101,3 +101,21 @@ def test_page_shows_an_error_when_the_api_fails_and_recovers_on_retry(site, page
     assert page.is_hidden("#error")
     # The only console error is the browser reporting the 503 we injected.
     assert [problem for problem in problems if "503" not in problem] == []
+
+
+def test_page_says_it_is_loading_until_the_items_arrive(site, page):
+    page, problems = page
+    held = []
+    page.route("**/api/items", lambda route: held.append(route))  # held until the test lets it through
+    page.goto(site + "/")
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the page never asked for /api/items"
+        page.wait_for_timeout(50)
+    assert page.is_visible("#status") and page.text_content("#status") == "読み込み中…"
+    assert page.eval_on_selector_all("#items .item", "cards => cards.length") == 0
+    held[0].continue_()
+    wait_until(page, "() => document.querySelectorAll('#items .item').length === 3")
+    assert page.is_hidden("#status")
+    assert page.get_attribute("#items", "aria-busy") == "false"
+    assert problems == []
