@@ -56,6 +56,7 @@ ci = CiAccess(config.prefix, CiAccessArgs(config=config.ci, prefix=config.prefix
               opts=using(aws_provider)) if config.ci else None
 
 pulumi.export("vpcId", network.vpc_id)
+pulumi.export("vpcCidr", network.vpc_cidr)
 pulumi.export("ingressSubnetIds", network.ingress_subnet_ids)
 pulumi.export("containerSubnetIds", network.container_subnet_ids)
 pulumi.export("dataSubnetIds", network.data_subnet_ids)

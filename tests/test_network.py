@@ -136,7 +136,8 @@ def test_every_aws_resource_is_tagged_through_its_provider(stack: Capture):
 
 def test_stack_exports_the_vpc_its_subnets_per_tier_and_the_nat(stack: Capture):
     outputs, tiers = stack.outputs, subnets_by_tier(stack)
-    assert outputs["vpcId"] == stack.one("aws:ec2/vpc:Vpc").id
+    vpc = stack.one("aws:ec2/vpc:Vpc")
+    assert (outputs["vpcId"], outputs["vpcCidr"]) == (vpc.id, stack.config["webstack:network"]["cidr"])
     for tier in ("ingress", "container", "data"):
         # Exported in AZ order (`<name>-<tier>-<index>`); registration order is not guaranteed.
         assert outputs[f"{tier}SubnetIds"] == [s.id for s in sorted(tiers[tier], key=lambda s: s.name)], tier
