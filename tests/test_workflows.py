@@ -152,7 +152,8 @@ def test_offline_policy_check_needs_no_credentials_so_forks_get_a_verdict():
 
 def test_preview_runs_only_for_branches_of_this_repository_with_the_policy_pack():
     job = load("infra-preview.yml")["jobs"]["preview"]
-    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert job["if"] == ("github.event.pull_request.head.repo.full_name == github.repository"
+                         " && github.actor != 'dependabot[bot]'")
     assert [entry["stack"] for entry in job["strategy"]["matrix"]["include"]] == ["dev", "prd"]
     preview = next(step for step in steps(job) if step.get("with", {}).get("command") == "preview")
     assert preview["uses"].startswith("pulumi/actions@")
