@@ -28,6 +28,7 @@ import pulumi_awsx as awsx
 
 from components.buckets import PrivateBucket
 from components.iam import TaskRoles, TaskRolesArgs
+from components.policy_documents import document
 from stack_config.api import ApiConfig
 
 CONTAINER_NAME = "api"
@@ -400,17 +401,14 @@ class FargateApi(pulumi.ComponentResource):
         # CloudWatch can publish to an encrypted topic only if the key lets it use the key, and the AWS managed
         # key (alias/aws/sns) has a fixed policy that does not: hence a customer managed key.
         key = aws.kms.Key(f"{name}-alarms-key", description="Encrypts the API alarm topic",
-                          enable_key_rotation=True, deletion_window_in_days=30, policy=_json({
-                              "Version": "2012-10-17",
-                              "Statement": [
-                                  {"Sid": "AccountAdministersKey", "Effect": "Allow",
-                                   "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account, ":root")},
-                                   "Action": "kms:*", "Resource": "*"},
-                                  {"Sid": "CloudWatchPublishesAlarms", "Effect": "Allow",
-                                   "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                                   "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
-                              ],
-                          }), tags={"Name": f"{name}-alarms"}, opts=child)
+                          enable_key_rotation=True, deletion_window_in_days=30, policy=_json(document(
+                              {"Sid": "AccountAdministersKey", "Effect": "Allow",
+                               "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account, ":root")},
+                               "Action": "kms:*", "Resource": "*"},
+                              {"Sid": "CloudWatchPublishesAlarms", "Effect": "Allow",
+                               "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                               "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+                          )), tags={"Name": f"{name}-alarms"}, opts=child)
         topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key.arn, tags={"Name": f"{name}-alarms"},
                               opts=child)
         if config.alarm_email:

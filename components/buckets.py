@@ -12,6 +12,8 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components.policy_documents import document
+
 
 @dataclass(frozen=True)
 class PrivateBucket:
@@ -51,7 +53,6 @@ class PrivateBucket:
         }
         return aws.s3.BucketPolicy(
             f"{self.name}-policy", bucket=self.bucket.id,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17",
-                                             "Statement": [*statements, deny_insecure_transport]}),
+            policy=pulumi.Output.json_dumps(document(*statements, deny_insecure_transport)),
             # With the public-access block in place first, S3 judges this policy against it from the start.
             opts=pulumi.ResourceOptions.merge(self.opts, pulumi.ResourceOptions(depends_on=[self.public_access_block])))

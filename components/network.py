@@ -16,6 +16,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.policy_documents import document
 from stack_config.network import NetworkConfig
 
 TIERS = ("ingress", "container", "data")
@@ -204,11 +205,9 @@ class PrivateNetwork(pulumi.ComponentResource):
         # Session Manager instead of SSH: no key pair, no port 22. The stack's boundary holds the managed policy
         # to its Session Manager part.
         role = aws.iam.Role(f"{name}-nat-role", description="NAT instance: Session Manager access only",
-                            assume_role_policy=pulumi.Output.json_dumps({
-                                "Version": "2012-10-17",
-                                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                               "Principal": {"Service": "ec2.amazonaws.com"}}],
-                            }), permissions_boundary=self._boundary, opts=child)
+                            assume_role_policy=pulumi.Output.json_dumps(document(
+                                {"Effect": "Allow", "Action": "sts:AssumeRole",
+                                 "Principal": {"Service": "ec2.amazonaws.com"}})), permissions_boundary=self._boundary, opts=child)
         aws.iam.RolePolicyAttachment(f"{name}-nat-ssm", role=role.name,
                                      policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-nat-profile", role=role.name, opts=child)
@@ -259,18 +258,13 @@ class PrivateNetwork(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         log_group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=retention_days, opts=child)
         role = aws.iam.Role(f"{name}-flow-logs-role", description="VPC flow logs: deliver to one log group",
-                            assume_role_policy=pulumi.Output.json_dumps({
-                                "Version": "2012-10-17",
-                                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                               "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                                               "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
-                            }), permissions_boundary=self._boundary, opts=child)
-        aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=pulumi.Output.json_dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow",
-                           "Action": list(FLOW_LOG_DELIVERY_ACTIONS),
-                           "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")]}],
-        }), opts=child)
+                            assume_role_policy=pulumi.Output.json_dumps(document(
+                                {"Effect": "Allow", "Action": "sts:AssumeRole",
+                                 "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}})), permissions_boundary=self._boundary, opts=child)
+        aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=pulumi.Output.json_dumps(document(
+            {"Effect": "Allow", "Action": list(FLOW_LOG_DELIVERY_ACTIONS),
+             "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")]})), opts=child)
         aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
                         log_destination=log_group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
                         tags={"Name": f"{name}-flow-log"}, opts=child)
