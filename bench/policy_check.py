@@ -49,13 +49,13 @@ def measure_phases(stack: str) -> None:
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     from policies.offline import check_capture  # noqa: E402  (the imports are what is being timed)
-    from tests.harness import run_stack  # noqa: E402
+    from mock_engine import run_stack  # noqa: E402
     imported = time.perf_counter()
     capture = run_stack(stack)
     captured = time.perf_counter()
     check_capture(capture)
     checked = time.perf_counter()
-    print(json.dumps({"import the pack and the mocks harness": imported - started,
+    print(json.dumps({"import the pack and the offline engine": imported - started,
                       "run the program under mocks (imports pulumi_aws)": captured - imported,
                       "evaluate every policy": checked - captured}))
 

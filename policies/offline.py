@@ -3,7 +3,7 @@
     python -m policies.offline dev prd [--config policies/policy-config.json]
     python -m policies.offline --list
 
-Each stack's program runs under mocks with its real `Pulumi.<stack>.yaml` (tests/harness.py). Every registered
+Each stack's program runs under mocks with its real `Pulumi.<stack>.yaml` (mock_engine). Every registered
 resource goes to every resource policy with its inputs as props (camelCase, numbers as floats, wrapped like the
 engine wraps them), its options and its provider; the whole stack, with parents, dependencies and property
 dependencies, goes to every stack policy. Settings come from the same policy-config.json the pack reads; `--config`
@@ -152,7 +152,7 @@ def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
 
 
 def check_stack(stack: str, config: Optional[dict[str, dict[str, Any]]] = None) -> StackResult:
-    from tests.harness import run_stack  # the mock engine; imported only when a stack is actually run
+    from mock_engine import run_stack  # the mock engine; imported only when a stack is actually run
 
     return check_capture(run_stack(stack), config=config)
 
@@ -184,7 +184,7 @@ def checklist() -> str:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    from tests.harness import StackRunFailed, stacks
+    from mock_engine import StackRunFailed, stacks
 
     parser = argparse.ArgumentParser(prog="python -m policies.offline", description=__doc__.split("\n\n")[0])
     parser.add_argument("stacks", nargs="*", metavar="stack", help=f"stack name(s): {', '.join(stacks())}")

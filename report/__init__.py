@@ -1,6 +1,6 @@
 """Stack report: a monthly cost estimate and an architecture diagram of one stack, read from its captured resources.
 
-The program runs under the same mocked engine the tests use (`tests.harness.run_stack`), so the report describes
+The program runs under the same mocked engine the tests use (`mock_engine.run_stack`), so the report describes
 exactly what `pulumi up` would declare for the stack file: the NAT kind, the AZs, the task size and count, the
 capacity providers, the endpoints, the web ACL. Nothing here knows a stack by its name.
 

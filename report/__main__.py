@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from tests.harness import PROJECT_ROOT, StackRunFailed, run_stack, stacks
+from mock_engine import PROJECT_ROOT, StackRunFailed, run_stack, stacks
 
 from .assumptions import AssumptionError
 from .cost import estimate

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
-from tests.harness import Capture, as_list
+from mock_engine import Capture, as_list
 
 from . import inventory as inv
 from .assumptions import AssumptionError, PriceBook, Usage, load_prices, load_usage

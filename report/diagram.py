@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tests.harness import Capture, Resource, as_list
+from mock_engine import Capture, Resource, as_list
 
 from . import inventory as inv
 from .inventory import Inventory

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from tests.harness import Capture, Resource, as_list
+from mock_engine import Capture, Resource, as_list
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"

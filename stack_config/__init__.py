@@ -73,7 +73,7 @@ def _describe(key: str, error: dict[str, Any]) -> str:
 
 
 def _all_config() -> dict[str, Any]:
-    # The CLI hands config to the program through the environment; the test harness through set_all_config.
+    # The CLI hands config to the program through the environment; the offline engine (mock_engine) through set_all_config.
     merged = dict(pulumi.runtime.get_config_env())
     merged.update(pulumi.runtime.config.CONFIG.get())
     return merged

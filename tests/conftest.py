@@ -1,8 +1,8 @@
-"""Fixtures shared by every test: the captured dev and prd stacks (see tests/harness.py)."""
+"""Fixtures shared by every test: the captured dev and prd stacks (see mock_engine)."""
 
 import pytest
 
-from tests.harness import Capture, run_stack
+from mock_engine import Capture, run_stack
 
 
 @pytest.fixture(scope="session")

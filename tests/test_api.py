@@ -11,7 +11,7 @@ import pytest
 from components.api import (CONTAINER_PORT, HEALTH_PATH, LISTENER_PORT, MAX_LB_LOGICAL_NAME, FargateApi, FargateApiArgs,
                             build_context_tag)
 from stack_config.api import ApiConfig
-from tests.harness import (CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, ELB_ACCOUNT_ID, Capture, Resource, StackRunFailed,
+from mock_engine import (CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, ELB_ACCOUNT_ID, Capture, Resource, StackRunFailed,
                            run_program, run_stack, statements)
 
 API = "webstack:api:FargateApi"

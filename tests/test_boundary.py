@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components.boundary import SESSION_MANAGER_INSTANCE_ACTIONS
-from tests.harness import ACCOUNT_ID, Capture, Resource, as_list, policy_document, run_stack
+from mock_engine import ACCOUNT_ID, Capture, Resource, as_list, policy_document, run_stack
 from tests.test_ci_access import CI, allows
 
 REGION = "ap-northeast-1"

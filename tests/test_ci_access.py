@@ -13,7 +13,7 @@ from typing import Any, Optional
 import pytest
 
 from components.ci import NO_RESOURCE_TYPE_ACTIONS
-from tests.harness import (ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document,
+from mock_engine import (ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document,
                            run_stack)
 
 REPOSITORY = "acme/webstack"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.harness import Capture, Resource, StackRunFailed, as_list, run_stack, statements
+from mock_engine import Capture, Resource, StackRunFailed, as_list, run_stack, statements
 
 DATA_STORE = "webstack:data:DataStore"
 TABLE = "aws:dynamodb/table:Table"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import ACCOUNT_ID, Capture, Resource, as_list, policy_document, run_program, run_stack, statements
+from mock_engine import ACCOUNT_ID, Capture, Resource, as_list, policy_document, run_program, run_stack, statements
 
 TASK_ROLES = "webstack:iam:TaskRoles"
 ROLE = "aws:iam/role:Role"

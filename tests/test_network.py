@@ -8,7 +8,7 @@ import pytest
 
 from components.network import INTERFACE_ENDPOINT_SERVICES, AddressPlan, PrivateNetwork, PrivateNetworkArgs
 from stack_config.network import NetworkConfig
-from tests.harness import Capture, Resource, run_program, run_stack
+from mock_engine import Capture, Resource, run_program, run_stack
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"

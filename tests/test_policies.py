@@ -15,7 +15,7 @@ import pytest
 from policies import POLICIES
 from policies.core import load_config_file
 from policies.offline import check_capture
-from tests.harness import Capture, Resource
+from mock_engine import Capture, Resource
 
 BY_NAME = {policy.name: policy for policy in POLICIES}
 ACCOUNT = "123456789012"

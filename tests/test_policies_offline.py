@@ -18,7 +18,7 @@ from pulumi_policy import (
 
 from policies import POLICIES, offline
 from policies.core import DEFAULT_SETTINGS, load_config_file
-from tests.harness import PROJECT_ROOT, Capture, Resource, run_stack
+from mock_engine import PROJECT_ROOT, Capture, Resource, run_stack
 
 ANCHOR = re.compile(r"CKV2?_AWS_\d+|Security Hub [A-Za-z0-9]+\.\d+|AWS Config [a-z0-9-]+|pulumi-aws ")
 # Hygiene and resilience rules advise; everything that guards access or exposure blocks the deployment.

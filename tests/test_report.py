@@ -15,7 +15,7 @@ from report.cost import NAT, estimate
 from report.diagram import build, render
 from report.inventory import ON_DEMAND, SPOT, split_tasks
 from report.markdown import compare_nat, comparison_document, cost_document
-from tests.harness import PROJECT_ROOT, Capture, run_stack
+from mock_engine import PROJECT_ROOT, Capture, run_stack
 
 PRICES = load_prices("ap-northeast-1")
 USAGE = load_usage()

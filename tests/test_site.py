@@ -8,7 +8,7 @@ import pytest
 from components.site import (API_PATH, CONTENT_SECURITY_POLICY, DEFAULT_ERROR_PAGE, ERROR_PAGE, IMAGES_PATH,
                              StaticSite, StaticSiteArgs, frontend_files)
 from stack_config.site import SiteConfig
-from tests.harness import Capture, Resource, StackRunFailed, run_stack, statements
+from mock_engine import Capture, Resource, StackRunFailed, run_stack, statements
 
 BUCKET = "aws:s3/bucket:Bucket"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"

@@ -9,7 +9,7 @@ import yaml
 from pydantic_core import PydanticUndefined
 
 from stack_config import SECTIONS
-from tests.harness import StackRunFailed, run_stack
+from mock_engine import StackRunFailed, run_stack
 
 
 def failure(overrides: dict) -> StackRunFailed:

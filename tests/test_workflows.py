@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import PROJECT_ROOT, run_stack
+from mock_engine import PROJECT_ROOT, run_stack
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 VENV_BIN = Path(sys.executable).parent
