@@ -28,10 +28,12 @@ report: venv system-packages
 bench: venv
 	$(PY) bench/api_load.py
 	$(PY) bench/policy_check.py
+	$(PY) bench/worker.py
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt \
+		release/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@

@@ -5,8 +5,11 @@ policies and its boundary allow it. This one allows the union of what the stack'
 policies are, but by name prefix (`webstack-<stack>-…`): the boundary exists before the network, table, bucket,
 repository and log groups it names, because the roles inside those components carry it.
 
-- execution role: pull from the stack's ECR repository, the registry token, write the service's log group;
-- task role: read the stack's table, read and list `images/` of the stack's buckets, the ECS Exec channels;
+- execution roles: pull from the stack's ECR repository, the registry token, write the services' log groups;
+- task roles (components/access.py): read the stack's table, and write its items; read, write and delete
+  `images/` and `variants/` of the stack's buckets; take jobs from the stack's queues; the ECS Exec channels;
+- the release role: move a blue/green release's traffic among the stack's listener rules and target groups;
+- the chat channel's role: read CloudWatch for alarm graphs;
 - flow logs' role: deliver to the stack's log groups;
 - NAT instance's role: Session Manager — the `ssmmessages` channels and the agent's heartbeat
   `ssm:UpdateInstanceInformation`, the minimal instance permissions AWS lists for Session Manager, the heartbeat
@@ -28,7 +31,11 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import ECS_EXEC_ACTIONS, IMAGE_PREFIX, IMAGE_PULL_ACTIONS, LOG_WRITE_ACTIONS, TABLE_READ_ACTIONS
+from components.access import (IMAGE_PREFIX, QUEUE_CONSUME_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS,
+                               VARIANT_PREFIX)
+from components.alerts import CHANNEL_READS
+from components.iam import ECS_EXEC_ACTIONS, IMAGE_PULL_ACTIONS, LOG_WRITE_ACTIONS
+from components.platform import RELEASE_READ_ACTIONS, RELEASE_ROUTING_ACTIONS, RELEASE_TARGET_ACTIONS
 from components.network import FLOW_LOG_DELIVERY_ACTIONS
 from components.policy_documents import allow, document
 
@@ -52,10 +59,14 @@ def boundary_document(prefix: str, region: str, account: str, partition: str) ->
         allow("PullTheStacksImages", IMAGE_PULL_ACTIONS, arn("ecr", f"repository/{prefix}-*")),
         allow("AuthenticateToEcr", ("ecr:GetAuthorizationToken",), "*"),
         allow("WriteTheServiceLogs", LOG_WRITE_ACTIONS, arn("logs", f"log-group:/ecs/{prefix}-*:*")),
-        # Task role
+        # Task roles (components/access.py): the public API reads, the admin API writes items and originals, the
+        # worker writes variants and takes jobs.
         allow("ReadTheStacksTable", TABLE_READ_ACTIONS, arn("dynamodb", f"table/{prefix}-*")),
-        allow("ReadImages", ("s3:GetObject",), f"{buckets}/{IMAGE_PREFIX}*"),
-        allow("ListImages", ("s3:ListBucket",), buckets, StringLike={"s3:prefix": f"{IMAGE_PREFIX}*"}),
+        allow("WriteTheStacksItems", TABLE_WRITE_ACTIONS, arn("dynamodb", f"table/{prefix}-*")),
+        allow("ReadPictures", ("s3:GetObject",), [f"{buckets}/{IMAGE_PREFIX}*", f"{buckets}/{VARIANT_PREFIX}*"]),
+        allow("WritePictures", ("s3:PutObject", "s3:DeleteObject"),
+              [f"{buckets}/{IMAGE_PREFIX}*", f"{buckets}/{VARIANT_PREFIX}*"]),
+        allow("TakeTheStacksJobs", QUEUE_CONSUME_ACTIONS, arn("sqs", f"{prefix}-*")),
         # Task role with ECS Exec, and the NAT instance's Session Manager: the channels have no resource type.
         allow("SessionChannels", ECS_EXEC_ACTIONS, "*"),
         # NAT instance: the SSM agent's heartbeat has no resource type either; only instance credentials of this
@@ -64,6 +75,14 @@ def boundary_document(prefix: str, region: str, account: str, partition: str) ->
               ArnLike={"ec2:SourceInstanceARN": arn("ec2", "instance/*")}),
         # Flow logs' role: the log group and its streams.
         allow("DeliverFlowLogs", FLOW_LOG_DELIVERY_ACTIONS, arn("logs", f"log-group:{prefix}-*")),
+        # The release role: ECS moves a blue/green release's traffic on the stack's load balancer.
+        allow("ReadTheRouting", RELEASE_READ_ACTIONS, "*"),
+        allow("MoveTheStacksTargets", RELEASE_TARGET_ACTIONS, arn("elasticloadbalancing", f"targetgroup/{prefix}-*/*")),
+        allow("MoveTheStacksTraffic", RELEASE_ROUTING_ACTIONS,
+              [arn("elasticloadbalancing", f"listener/app/{prefix}-*/*/*"),
+               arn("elasticloadbalancing", f"listener-rule/app/{prefix}-*/*/*/*")]),
+        # The chat channel's role: alarm graphs.
+        allow("ReadAlarmGraphs", CHANNEL_READS, "*"),
     )
 
 

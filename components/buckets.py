@@ -25,8 +25,11 @@ class PrivateBucket:
     opts: pulumi.ResourceOptions
 
     @classmethod
-    def create(cls, name: str, *, force_destroy: bool, opts: pulumi.ResourceOptions) -> "PrivateBucket":
-        bucket = aws.s3.Bucket(name, force_destroy=force_destroy, tags={"Name": name}, opts=opts)
+    def create(cls, name: str, *, force_destroy: bool, opts: pulumi.ResourceOptions,
+               object_lock: bool = False) -> "PrivateBucket":
+        # S3 enables Object Lock only when it creates a bucket, so it is a creation argument (components/logs.py).
+        bucket = aws.s3.Bucket(name, force_destroy=force_destroy, object_lock_enabled=True if object_lock else None,
+                               tags={"Name": name}, opts=opts)
         return cls(
             name=name, bucket=bucket, opts=opts,
             public_access_block=aws.s3.BucketPublicAccessBlock(

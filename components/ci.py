@@ -19,6 +19,9 @@ What the roles may do:
 - Preview runs the pull request's own code, so its role only reads *configuration* (describe/list/get of the
   services the program uses), the stack's SSM parameters, the public AMI parameter and the stack's state. It
   cannot read data: no S3 objects outside the state, no DynamoDB items, no log events, no other SSM parameters.
+  It may list the stack's buckets, because S3 authorizes a refresh's HeadBucket as s3:ListBucket: that shows
+  object keys, never their contents. Refreshing the seed items and the uploaded objects would read them, so the
+  preview role does not refresh those (provider_calls/calls.yaml marks such reads).
   AWS's `ReadOnlyAccess` would grant all of those, and `ViewOnlyAccess` misses the reads a Pulumi preview makes.
 - Deploy may change exactly the services the program declares. Where a service names resources in its ARNs,
   the grant is limited to names starting with the stack's prefix (`webstack-dev-…`): IAM roles, policies and
@@ -89,6 +92,8 @@ EC2_WRITE_ACTIONS = (
     "ec2:AssociateIamInstanceProfile", "ec2:DisassociateIamInstanceProfile",
     "ec2:ReplaceIamInstanceProfileAssociation", "ec2:MonitorInstances", "ec2:UnmonitorInstances",
     "ec2:CreateTags", "ec2:DeleteTags",
+    # a changed root volume (type, size) of the NAT instance is modified in place
+    "ec2:ModifyVolume",
 )
 
 # Actions AWS defines without a resource type (or, for the Describe/List families, mostly without one): the
@@ -195,6 +200,9 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
             "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:GetOpenIDConnectProvider",
         ), [scope.iam(f"role/{n}-*"), scope.iam(f"instance-profile/{n}-*"), scope.iam(f"policy/{n}-*"),
             scope.iam(f"oidc-provider/{GITHUB_OIDC_HOST}")]),
+        # The provider finds a bucket with HeadBucket, which S3 authorizes as s3:ListBucket: every refresh of a
+        # bucket needs it. It lists keys, never objects.
+        allow("FindTheStacksBuckets", ("s3:ListBucket",), f"arn:{p}:s3:::{n}-*"),
         allow("ReadTheStacksBucketSettings", (
             "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
             "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
@@ -225,7 +233,11 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
                                "route53:ListTagsForResource"), f"arn:{p}:route53:::hostedzone/*"),
         allow("ReadDnsChanges", ("route53:GetChange",), f"arn:{p}:route53:::change/*"),
         allow("ReadTheStacksTopicSettings", ("sns:GetTopicAttributes", "sns:ListTagsForResource",
-                                             "sns:ListSubscriptionsByTopic"), scope.arn("sns", f"{n}-*")),
+                                             "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes"),
+              scope.arn("sns", f"{n}-*")),
+        # Scalable target ARNs carry generated ids: this account's targets in the stack's region.
+        allow("ReadScalableTargetTags", ("application-autoscaling:ListTagsForResource",),
+              scope.arn("application-autoscaling", "scalable-target/*")),
         allow("ReadTheStacksAlarmTags", ("cloudwatch:ListTagsForResource",), scope.arn("cloudwatch", f"alarm:{n}-*")),
         allow("ReadKeySettings", ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
                                   "kms:ListResourceTags"), scope.arn("kms", "key/*")),
@@ -237,7 +249,8 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
 def preview_policy(scope: Scope) -> dict[str, Any]:
     statements = read_statements(scope) + [
         # The deployed image tag the pipelines pass back in, and the other names the stack publishes.
-        allow("ReadTheStacksParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.parameters),
+        allow("ReadTheStacksParameters", ("ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"),
+              scope.parameters),
         # awsx builds the image when no tag is given, and asks for a registry token even in a preview; the token
         # carries only the rights of this role, which pulls and pushes nothing.
         allow("RegistryToken", ("ecr:GetAuthorizationToken",), "*",

@@ -6,17 +6,15 @@ stack; old versions expire after `noncurrentVersionDays`.
 
 A protected stack (`protect: true`) marks the table, the bucket and the bucket's security settings `protect`
 and `retainOnDelete`: `pulumi destroy` stops before touching them, and dropping them from the program leaves them
-in AWS. Seeding writes the sample catalogue from `app/seed/` (the files the local run uses too).
+in AWS. The sample catalogue is SampleCatalogue's (components/seed.py).
 """
 
-import json
 from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from app.seed import image_objects, load_items
 from components.buckets import PrivateBucket
 from stack_config.data import DataConfig
 
@@ -33,6 +31,9 @@ class DataStore(pulumi.ComponentResource):
     table_arn: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
+    hash_key: str
+    bucket_ready: list[pulumi.Resource]
+    """What objects written into the bucket wait for: it is private and encrypted before they arrive."""
 
     def __init__(self, name: str, args: DataStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:data:DataStore", name, None, opts)
@@ -54,21 +55,21 @@ class DataStore(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled" if config.versioning else "Suspended"}, opts=kept)
         self._lifecycle(name, bucket, versioning, config, kept)
 
-        if config.seed:
-            self._seed(name, table, bucket, depends_on=images.settings)
-
+        self.bucket_ready = images.settings
         self.table_name = table.name
         self.table_arn = table.arn
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
+        self.hash_key = HASH_KEY
         self.register_outputs({"tableName": self.table_name, "tableArn": self.table_arn,
                                "bucketName": self.bucket_name, "bucketArn": self.bucket_arn})
 
     @staticmethod
     def _lifecycle(name: str, bucket: aws.s3.Bucket, versioning: aws.s3.BucketVersioning, config: DataConfig,
                    kept: pulumi.ResourceOptions) -> None:
-        rules = [{"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {},
-                  "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]
+        rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
+            {"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {},
+             "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]
         if config.versioning:
             rules.append({"id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
                           "noncurrent_version_expiration": {"noncurrent_days": config.noncurrent_version_days},
@@ -77,17 +78,3 @@ class DataStore(pulumi.ComponentResource):
             f"{name}-images-lifecycle", bucket=bucket.id, rules=rules,
             # Noncurrent-version rules presuppose the versioning state: set it first.
             opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[versioning])))
-
-    def _seed(self, name: str, table: aws.dynamodb.Table, bucket: aws.s3.Bucket,
-              depends_on: list[pulumi.Resource]) -> None:
-        # Sample data is disposable: never protected, so switching seed off removes it.
-        child = pulumi.ResourceOptions(parent=self)
-        for item in load_items():
-            item_id = item[HASH_KEY]["S"]
-            aws.dynamodb.TableItem(f"{name}-item-{item_id}", table_name=table.name, hash_key=table.hash_key,
-                                   item=json.dumps(item, ensure_ascii=False), opts=child)
-        for image in image_objects():
-            aws.s3.BucketObjectv2(
-                f"{name}-{image.key.replace('/', '-')}", bucket=bucket.id, key=image.key,
-                source=pulumi.FileAsset(str(image.path)), content_type=image.content_type,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on))

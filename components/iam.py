@@ -2,9 +2,8 @@
 
 - Execution role (used by the ECS agent to start the task): pull the image from one ECR repository and write to
   one log group. `ecr:GetAuthorizationToken` is the only action on `*`: AWS defines no resource for it.
-- Task role (used by the application): read one DynamoDB table and read objects under `images/` of one bucket.
-  The application never writes. With ECS Exec on, the four `ssmmessages` channel actions the SSM agent in the
-  task needs (they too have no resource type, hence `*`).
+- Task role (used by the application): the grants its service is given (components/access.py), and with ECS Exec
+  on the four `ssmmessages` channel actions the SSM agent in the task needs (they too have no resource type).
 
 Both trust only `ecs-tasks.amazonaws.com`, and only when ECS acts for this account (`aws:SourceAccount`), which
 keeps another account's tasks from assuming them (the confused-deputy case). The task role also requires the
@@ -16,7 +15,8 @@ Both carry the stack's permissions boundary (components/boundary.py) when given 
 does: it allows these grants and caps anything added to the roles later.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
@@ -27,9 +27,6 @@ from components.policy_documents import allow, document
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 IMAGE_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem",
-                      "dynamodb:DescribeTable")
-IMAGE_PREFIX = "images/"
 ECS_EXEC_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
 
@@ -38,10 +35,13 @@ ECS_EXEC_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataC
 class TaskRolesArgs:
     repository_arn: pulumi.Input[str]
     log_group_arn: pulumi.Input[str]
-    table_arn: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
+    grants: Sequence[dict[str, Any]]
+    """The application's permission statements (components/access.py)."""
+    purpose: str
+    """What the application does, in the task role's description."""
     exec_enabled: bool = False
     """ECS Exec (`aws ecs execute-command`) into running tasks."""
+    tags: Mapping[str, str] = field(default_factory=dict)
     permissions_boundary_arn: Optional[pulumi.Input[str]] = None
     """The stack's RoleBoundary (components/boundary.py), set on both roles; the webstack program always passes it."""
 
@@ -66,8 +66,9 @@ class TaskRoles(pulumi.ComponentResource):
         ecs_in_this_account = pulumi.Output.format("arn:{0}:ecs:{1}:{2}:*", partition, region, account)
 
         self.execution_role = aws.iam.Role(
-            f"{name}-execution", description="ECS agent: pull this service's image and write its logs",
-            assume_role_policy=self._trust(account), permissions_boundary=args.permissions_boundary_arn, opts=child)
+            f"{name}-execution", description="ECS agent: pull this service image and write its logs",
+            assume_role_policy=self._trust(account), permissions_boundary=args.permissions_boundary_arn,
+            tags=dict(args.tags), opts=child)
         aws.iam.RolePolicy(f"{name}-execution-policy", role=self.execution_role.id, policy=_document(
             allow("PullThisRepository", IMAGE_PULL_ACTIONS, args.repository_arn),
             allow("AuthenticateToEcr", ("ecr:GetAuthorizationToken",), "*"),
@@ -75,15 +76,10 @@ class TaskRoles(pulumi.ComponentResource):
         ), opts=child)
 
         self.task_role = aws.iam.Role(
-            f"{name}-task", description="Application: read the catalogue table and its images",
+            f"{name}-task", description=f"Application: {args.purpose}",
             assume_role_policy=self._trust(account, ecs_in_this_account),
-            permissions_boundary=args.permissions_boundary_arn, opts=child)
-        statements = [
-            allow("ReadTheTable", TABLE_READ_ACTIONS, args.table_arn),
-            allow("ReadImages", ("s3:GetObject",), pulumi.Output.concat(args.bucket_arn, f"/{IMAGE_PREFIX}*")),
-            allow("ListImages", ("s3:ListBucket",), args.bucket_arn,
-                  StringLike={"s3:prefix": f"{IMAGE_PREFIX}*"}),
-        ]
+            permissions_boundary=args.permissions_boundary_arn, tags=dict(args.tags), opts=child)
+        statements = list(args.grants)
         if args.exec_enabled:
             statements.append(allow("EcsExecChannels", ECS_EXEC_ACTIONS, "*"))
         aws.iam.RolePolicy(f"{name}-task-policy", role=self.task_role.id, policy=_document(*statements),

@@ -8,11 +8,12 @@ report (`python -m report`) and the benchmarks all judge the same capture.
 """
 
 from .aws import ACCOUNT_ID, CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, ELB_ACCOUNT_ID, WebstackMocks
-from .capture import Capture, Resource, StackRunFailed, as_list, policy_document, statements
+from .capture import Capture, Invoke, Resource, StackRunFailed, as_list, policy_document, statements
 from .run import PROJECT, PROJECT_ROOT, merged_config, run_program, run_stack, stacks
 
 __all__ = [
     "ACCOUNT_ID", "CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST", "ELB_ACCOUNT_ID", "PROJECT", "PROJECT_ROOT", "Capture",
+    "Invoke",
     "Resource", "StackRunFailed", "WebstackMocks", "as_list", "merged_config", "policy_document", "run_program",
     "run_stack", "stacks",
 ]

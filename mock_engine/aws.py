@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 
@@ -30,7 +30,7 @@ class WebstackMocks(pulumi.runtime.Mocks):
         self.counter = 0
         self.provider_regions: dict[str, str] = {}  # provider id -> its region: ARNs follow the provider
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.counter += 1
         inputs = dict(args.inputs)
         typ, name = args.typ, args.name
@@ -93,6 +93,39 @@ class WebstackMocks(pulumi.runtime.Mocks):
                 "domainName": domain, "resourceRecordName": f"_x1.{domain}.", "resourceRecordType": "CNAME",
                 "resourceRecordValue": "_x2.acm-validations.aws.",
             }]
+        elif typ == "aws:sqs/queue:Queue":
+            state.update(arn=_arn("sqs", region, physical), url=f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/"
+                                                               f"{physical}")
+            resource_id = state["url"]
+        elif typ == "aws:cognito/userPool:UserPool":
+            resource_id = f"{region}_{hashlib.sha256(name.encode()).hexdigest()[:9]}"
+            state.update(arn=_arn("cognito-idp", region, f"userpool/{resource_id}"),
+                         endpoint=f"cognito-idp.{region}.amazonaws.com/{resource_id}")
+        elif typ == "aws:cognito/userPoolClient:UserPoolClient":
+            resource_id = hashlib.sha256(name.encode()).hexdigest()[:26]
+        elif typ == "aws:cloudfront/function:Function":
+            state["arn"] = f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{physical}"
+        elif typ == "aws:lb/listenerRule:ListenerRule":
+            state["arn"] = _arn("elasticloadbalancing", region, f"listener-rule/app/{name}/0123456789/abc/"
+                                                                f"{self.counter:016x}")
+            resource_id = state["arn"]
+        elif typ == "aws:cloudwatch/dashboard:Dashboard":
+            state["dashboardArn"] = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{inputs.get('dashboardName')}"
+        elif typ == "aws:cloudwatch/logDeliverySource:LogDeliverySource":
+            state["arn"] = _arn("logs", region, f"delivery-source:{physical}")
+            resource_id = physical
+        elif typ == "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+            state["arn"] = _arn("logs", region, f"delivery-destination:{physical}")
+            resource_id = physical
+        elif typ == "aws:cloudwatch/logDelivery:LogDelivery":
+            resource_id = f"{self.counter:016x}"
+            state["arn"] = _arn("logs", region, f"delivery:{resource_id}")
+        elif typ == "aws:guardduty/detector:Detector":
+            resource_id = hashlib.sha256(name.encode()).hexdigest()[:32]
+            state["arn"] = _arn("guardduty", region, f"detector/{resource_id}")
+        elif typ == "aws:cloudwatch/eventRule:EventRule":
+            state["arn"] = _arn("events", region, f"rule/{physical}")
+            resource_id = physical
         elif typ == "aws:wafv2/webAcl:WebAcl":
             scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
             state["arn"] = _arn("wafv2", region, f"{scope}/webacl/{physical}/{self.counter:08x}")
@@ -107,7 +140,10 @@ class WebstackMocks(pulumi.runtime.Mocks):
             return CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST
         return f"pl-{hashlib.sha256((name or '').encode()).hexdigest()[:8]}"
 
-    def call(self, args: pulumi.runtime.MockCallArgs):
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return self._answer(args), []  # no check failures
+
+    def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         token, a = args.token, args.args
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{suffix}" for suffix in "acd"]

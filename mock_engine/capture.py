@@ -26,6 +26,7 @@ class Resource:
     custom: bool = True
     protect: bool = False
     retain_on_delete: bool = False
+    delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     id: str = ""
@@ -47,11 +48,22 @@ class Resource:
 
 
 @dataclass
+class Invoke:
+    """One data-source call the program made: its token, arguments, the provider reference it went to, and the
+    mock's answer."""
+    token: str
+    args: dict[str, Any]
+    provider: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Capture:
     stack: str
     config: dict[str, Any]
     resources: list[Resource]
     outputs: dict[str, Any]
+    invokes: list[Invoke] = field(default_factory=list)
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]
@@ -112,6 +124,15 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: Any):
         super().__init__(mocks)
         self.captured: list[Resource] = []
+        self.invokes: list[Invoke] = []
+
+    def Invoke(self, request):
+        response = super().Invoke(request)
+        if request.tok != "pulumi:pulumi:getResource":
+            self.invokes.append(Invoke(token=request.tok, args=rpc.deserialize_properties(request.args),
+                                       provider=request.provider,
+                                       result=rpc.deserialize_properties(getattr(response, "return"))))
+        return response
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -124,7 +145,8 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent, dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 provider=request.provider, custom=request.custom, protect=request.protect,
-                retain_on_delete=request.retainOnDelete, ignore_changes=list(request.ignoreChanges),
+                retain_on_delete=request.retainOnDelete, delete_before_replace=request.deleteBeforeReplace,
+                ignore_changes=list(request.ignoreChanges),
                 state=dict(registration.state) if registration else {}, id=registration.id if registration else "",
             ))
         return response

@@ -69,10 +69,12 @@ def _run(stack: str, config: dict[str, Any], program: Optional[Callable[[], None
     settings.ROOT.set(None)
     pulumi.runtime.set_all_config(_serialise(config))
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    settings.SETTINGS.rpc_manager.clear()
-    settings.SETTINGS.outputs.clear()
-    root = settings.get_root_resource()
-    capture = Capture(stack=stack, config=config, resources=monitor.captured, outputs={})
+    # Context properties of the SDK's settings, which its type hints describe as methods.
+    engine_settings: Any = settings.SETTINGS
+    engine_settings.rpc_manager.clear()
+    engine_settings.outputs.clear()
+    root: Any = settings.get_root_resource()
+    capture = Capture(stack=stack, config=config, resources=monitor.captured, outputs={}, invokes=monitor.invokes)
 
     def main() -> None:
         runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__pulumi_program__")

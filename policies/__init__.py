@@ -1,4 +1,10 @@
-"""webstack's CrossGuard policy pack: the rules, grouped by service, as one list.
+"""webstack's CrossGuard policy pack: the rules, in two groups, as one list.
+
+- Security guardrails, grouped by service: what the design allows (who may reach what, least privilege, encryption).
+- AWS value rules (`aws_values/`): what AWS itself accepts, the constraints of its API models and reference on every
+  value the program sends, so that a value `pulumi up` would be refused fails the preview instead.
+
+Both groups are mandatory where they say so, and `pulumi preview --policy-pack policies` enforces both.
 
 `from policies import POLICIES` only builds the policy objects; serving them is `policies/__main__.py`'s job
 (`pulumi preview --policy-pack policies`), and `python -m policies.offline <stack>` runs the same rules against a
@@ -6,10 +12,11 @@ stack captured under mocks.
 """
 
 from . import compute, edge, iam, security_groups, storage
+from .aws_values import AWS_VALUE_RULES
 
 PACK_NAME = "webstack-guardrails"
 
-POLICIES = [
+GUARDRAILS = [
     *security_groups.POLICIES,
     *iam.POLICIES,
     *compute.POLICIES,
@@ -17,4 +24,8 @@ POLICIES = [
     *edge.POLICIES,
 ]
 
-__all__ = ["PACK_NAME", "POLICIES"]
+GROUPS = {"Security guardrails": GUARDRAILS, "AWS value rules": AWS_VALUE_RULES}
+
+POLICIES = [*GUARDRAILS, *AWS_VALUE_RULES]
+
+__all__ = ["AWS_VALUE_RULES", "GROUPS", "GUARDRAILS", "PACK_NAME", "POLICIES"]

@@ -36,7 +36,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from . import PACK_NAME, POLICIES
+from . import GROUPS, PACK_NAME, POLICIES
 from .core import load_config_file
 
 LEVEL_ORDER = (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
@@ -102,7 +102,7 @@ def _level(policy: Policy, overrides: dict[str, Any]) -> EnforcementLevel:
 
 
 def _run(validate_result: Any) -> None:
-    if inspect.isawaitable(validate_result):
+    if inspect.iscoroutine(validate_result):
         asyncio.run(validate_result)
 
 
@@ -139,15 +139,16 @@ def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
                                                    f"can't run during preview: {error.message}", type_, name, urn))
 
         if isinstance(policy, ResourceValidationPolicy):
+            validate_resource = policy.validate
             for resource in resources:
-                args = ResourceValidationArgs(resource.type, unknown_checking_proxy(dict(resource.inputs)),
-                                              resource.urn, resource.name, _options(resource),
-                                              _provider(resource, by_urn), settings)
-                judge(lambda report, args=args: policy.validate(args, report),
+                resource_args = ResourceValidationArgs(resource.type, unknown_checking_proxy(dict(resource.inputs)),
+                                                       resource.urn, resource.name, _options(resource),
+                                                       _provider(resource, by_urn), settings)
+                judge(lambda report, args=resource_args: validate_resource(args, report),
                       resource.type, resource.name, resource.urn)
         elif isinstance(policy, StackValidationPolicy):
-            args = StackValidationArgs(stack_resources, settings)
-            judge(lambda report: policy.validate(args, report), "stack", capture.stack, "")
+            validate_stack, stack_args = policy.validate, StackValidationArgs(stack_resources, settings)
+            judge(lambda report: validate_stack(stack_args, report), "stack", capture.stack, "")
     return result
 
 
@@ -177,16 +178,20 @@ def render(result: StackResult) -> str:
 
 
 def checklist() -> str:
-    """Every policy, one line each: level, type, name and description (with its anchor)."""
-    return "\n".join(f"{(p.enforcement_level or EnforcementLevel.ADVISORY).value:<9} "
-                     f"{'stack' if isinstance(p, StackValidationPolicy) else 'resource':<8} {p.name}\n"
-                     f"{'':<19}{p.description}" for p in POLICIES)
+    """Every policy by group, one entry each: level, type, name and description (with its anchor or source)."""
+    lines = []
+    for group, policies in GROUPS.items():
+        lines.append(f"== {group} ({len(policies)})")
+        lines += [f"{(p.enforcement_level or EnforcementLevel.ADVISORY).value:<9} "
+                  f"{'stack' if isinstance(p, StackValidationPolicy) else 'resource':<8} {p.name}\n"
+                  f"{'':<19}{p.description}" for p in policies]
+    return "\n".join(lines)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     from mock_engine import StackRunFailed, stacks
 
-    parser = argparse.ArgumentParser(prog="python -m policies.offline", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m policies.offline", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("stacks", nargs="*", metavar="stack", help=f"stack name(s): {', '.join(stacks())}")
     parser.add_argument("--config", type=Path, help="policy settings in the --policy-pack-config shape "
                                                     "(default: policies/policy-config.json)")

@@ -21,7 +21,7 @@ DOCS = PROJECT_ROOT / "docs" / "report"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m report", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("stacks", nargs="+", metavar="STACK", help=f"stack name ({', '.join(stacks())})")
     parser.add_argument("--output", type=Path, default=DOCS, help="directory for the report (default docs/report)")
     args = parser.parse_args(argv)

@@ -6,16 +6,23 @@ names the key, says what is allowed and how to set it, and declares nothing.
 """
 
 import json
+from collections.abc import Mapping
 from typing import Any, Optional
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .api import ApiConfig
+from .account import AccountConfig
+from .admin import AdminConfig
+from .alerts import AlertsConfig
 from .ci import CiConfig
 from .data import DataConfig
+from .logs import LogsConfig
 from .network import NetworkConfig
+from .platform import PlatformConfig
+from .service import ServiceConfig
 from .site import SiteConfig
+from .worker import WorkerConfig
 
 NAMESPACE = "webstack"
 
@@ -23,12 +30,18 @@ NAMESPACE = "webstack"
 SECTIONS: dict[str, type[BaseModel]] = {
     "network": NetworkConfig,
     "data": DataConfig,
-    "api": ApiConfig,
+    "platform": PlatformConfig,
+    "api": ServiceConfig,
+    "admin": AdminConfig,
+    "worker": WorkerConfig,
     "site": SiteConfig,
+    "alerts": AlertsConfig,
+    "logs": LogsConfig,
+    "account": AccountConfig,
     "ci": CiConfig,
 }
 # Sections a stack may leave out entirely: absent means the feature is off (no defaults to fall back on).
-OPTIONAL_SECTIONS = ("ci",)
+OPTIONAL_SECTIONS = ("ci", "account")
 # Plain string keys of the namespace.
 SCALARS = ("owner",)
 
@@ -46,8 +59,14 @@ class StackConfig(BaseModel):
     owner: str
     network: NetworkConfig
     data: DataConfig
-    api: ApiConfig
+    platform: PlatformConfig
+    api: ServiceConfig
+    admin: AdminConfig
+    worker: WorkerConfig
     site: SiteConfig
+    alerts: AlertsConfig
+    logs: LogsConfig
+    account: Optional[AccountConfig] = None
     ci: Optional[CiConfig] = None
 
     @property
@@ -61,7 +80,7 @@ class StackConfig(BaseModel):
         return {"project": self.project, "stack": self.stack, "owner": self.owner}
 
 
-def _describe(key: str, error: dict[str, Any]) -> str:
+def _describe(key: str, error: Mapping[str, Any]) -> str:
     path = ".".join(str(part) for part in error["loc"])
     full_key = f"{key}.{path}" if path else key
     if error["type"] == "extra_forbidden":
@@ -94,6 +113,27 @@ def _parse(section: str, model: type[BaseModel], config: pulumi.Config) -> tuple
         return None, [_describe(key, error) for error in exc.errors()]
 
 
+def _across_sections(sections: dict[str, Any]) -> list[str]:
+    """Rules that join two sections, each reported at the key that has to change."""
+    problems = []
+    admin, site, platform, worker = sections["admin"], sections["site"], sections["platform"], sections["worker"]
+    logs, account = sections["logs"], sections["account"]
+    if admin.allow_list_at == "waf" and not site.waf:
+        problems.append(f"{NAMESPACE}:admin.allowListAt = \"waf\": the stack has no web ACL ({NAMESPACE}:site.waf is "
+                        "false); set allowListAt to \"function\", or waf to true. Set it with `pulumi config set "
+                        f"--path {NAMESPACE}:admin.allowListAt function`")
+    if worker.service.max_count > 1 and platform.container_insights == "off":
+        problems.append(f"{NAMESPACE}:worker.service.maxCount = {worker.service.max_count}: scaling past one task "
+                        "divides the backlog by the running task count, which only Container Insights publishes; "
+                        f"set maxCount to 1, or {NAMESPACE}:platform.containerInsights to on. Set it with `pulumi "
+                        f"config set --path {NAMESPACE}:worker.service.maxCount 1`")
+    if account is not None and not logs.protect:
+        problems.append(f"{NAMESPACE}:account is on, but {NAMESPACE}:logs.protect is false: the account's trail "
+                        "writes into the stack's log archive, which a destroy must not take with it. Set it with "
+                        f"`pulumi config set --path {NAMESPACE}:logs.protect true` (and logs.forceDestroy false)")
+    return problems
+
+
 def load_stack_config() -> StackConfig:
     """Validate the whole stack file; raises StackConfigError naming every bad key."""
     config = pulumi.Config(NAMESPACE)
@@ -121,6 +161,8 @@ def load_stack_config() -> StackConfig:
             continue
         sections[name], section_problems = _parse(name, model, config)
         problems += section_problems
+    if not problems:
+        problems = _across_sections(sections)
     if problems:
         raise StackConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
     return StackConfig(project=pulumi.get_project(), stack=pulumi.get_stack(), region=region, owner=owner,

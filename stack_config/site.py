@@ -30,6 +30,9 @@ class SiteConfig(Section):
     """Attach an AWS WAF web ACL (managed common and known-bad-inputs rules, per-IP rate limit)."""
     rate_limit: int = Field(default=1000, ge=RATE_LIMIT_BOUNDS[0], le=RATE_LIMIT_BOUNDS[1])
     """Requests per client IP per 5 minutes before the web ACL answers 429 (only with `waf: true`)."""
+    additional_metrics: bool = False
+    """CloudFront's additional distribution metrics (cache hit ratio, origin latency, errors by status), billed
+    as CloudWatch metrics; the dashboard shows the cache hit ratio only with them."""
 
     @field_validator("domain")
     @classmethod
@@ -73,4 +76,4 @@ class SiteConfig(Section):
 def _problem(key: str, message: str, value: object) -> ValidationError:
     """A validation error located at `key`, for rules that span several keys."""
     return ValidationError.from_exception_data(SiteConfig.__name__, [InitErrorDetails(
-        type=PydanticCustomError("site_config", message), loc=(key,), input=value)])
+        type=PydanticCustomError("site_config", "{message}", {"message": message}), loc=(key,), input=value)])

@@ -19,3 +19,11 @@ def prd() -> Capture:
 def stack(request) -> Capture:
     """Each real stack in turn, for rules that hold everywhere."""
     return run_stack(request.param)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # pyright takes about half a minute: start it now, beside the other tests, when its test is selected.
+    if any(item.nodeid.startswith("tests/test_static_checks.py::test_pyright") for item in session.items):
+        from tests.test_static_checks import Pyright
+
+        Pyright.start()

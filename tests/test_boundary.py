@@ -2,7 +2,8 @@
 
 The boundary must hold two ways: wide enough that no role of the stack loses a permission its own policies grant
 (under every stack setting that adds a role or a grant), and no wider than their union, with no IAM or STS at all.
-Grants are judged with the IAM evaluator of tests/test_ci_access.py.
+Grants are judged with the IAM evaluator of provider_calls/iam.py, which applies a boundary as IAM does: a request
+is allowed only when both the role's policies and the boundary allow it.
 """
 
 import json
@@ -14,7 +15,8 @@ import pytest
 
 from components.boundary import SESSION_MANAGER_INSTANCE_ACTIONS
 from mock_engine import ACCOUNT_ID, Capture, Resource, as_list, policy_document, run_stack
-from tests.test_ci_access import CI, allows
+from provider_calls.iam import allows
+from tests.test_ci_access import CI
 
 REGION = "ap-northeast-1"
 ROLE = "aws:iam/role:Role"
@@ -124,12 +126,16 @@ def test_the_boundary_covers_every_grant_of_the_stack_roles(setting):
     cap = capture(setting)
     boundary = [boundary_document(cap)]
     for role in stack_roles(cap):
-        for statement in own_statements(cap, role):
+        own = own_statements(cap, role)
+        for statement in own:
             assert statement["Effect"] == "Allow"
             for action in as_list(statement["Action"]):
                 for resource in as_list(statement["Resource"]):
-                    assert allows(boundary, action, resource, request_context(statement)), \
-                        f"{role.name}: {action} on {resource}"
+                    context = request_context(statement)
+                    assert allows([{"Statement": own}], action, resource, context), f"{role.name}: {action}"
+                    # what the role can do, its boundary applied, still includes the grant
+                    assert allows([{"Statement": own}], action, resource, context, boundary=boundary), \
+                        f"{role.name}: {action} on {resource} is outside the boundary"
 
 
 def test_the_boundary_allows_exactly_the_union_of_the_roles_actions():

@@ -1,8 +1,9 @@
 """CiAccess: who can assume the CI roles, and what the roles can then do.
 
-Trust and permissions are judged by evaluating the policies the program declares, with a small evaluator that
-implements IAM's matching for the operators these policies use (StringEquals/StringLike/ArnEquals/ArnLike, `*`
-and `?` wildcards, explicit Deny wins). It refuses operators it does not know rather than guess.
+Trust and permissions are judged by evaluating the policies the program declares with the IAM evaluator of
+provider_calls/iam.py (Allow/Deny, NotAction/NotResource, the string, ARN, Bool and Null operators with IfExists
+and the set qualifiers; explicit Deny wins). It refuses operators it does not know rather than guess. Whether the
+roles can make every call the providers make is tests/test_ci_roles_sufficient.py.
 """
 
 import json
@@ -13,8 +14,10 @@ from typing import Any, Optional
 import pytest
 
 from components.ci import NO_RESOURCE_TYPE_ACTIONS
-from mock_engine import (ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document,
-                           run_stack)
+from mock_engine import ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document, run_stack
+from provider_calls import iam
+from provider_calls.check import deploy_documents as _deploy_documents
+from provider_calls.check import preview_documents as _preview_documents
 
 REPOSITORY = "acme/webstack"
 REGION = "ap-northeast-1"
@@ -26,49 +29,10 @@ CI = {
 }
 
 
-# --- a small IAM evaluator ---------------------------------------------------------------------------------------
-
-def _like(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
-
-
-def _condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
-    for operator, pairs in condition.items():
-        for key, expected in pairs.items():
-            actual = context.get(key)
-            if actual is None:  # a missing key fails every operator used here (none ends in IfExists)
-                return False
-            if operator in ("StringEquals", "ArnEquals"):
-                ok = any(actual == value for value in as_list(expected))
-            elif operator in ("StringLike", "ArnLike"):
-                ok = any(_like(value, actual) for value in as_list(expected))
-            else:
-                raise AssertionError(f"the evaluator does not implement {operator}; extend it before using it")
-            if not ok:
-                return False
-    return True
-
-
 def allows(documents: list[dict[str, Any]], action: str, resource: str = "*",
-           context: Optional[dict[str, str]] = None, principal: Optional[dict[str, str]] = None) -> bool:
-    """IAM's verdict for one request: some Allow matches and no Deny does."""
-    context = {"aws:RequestedRegion": REGION, **(context or {})}
-    allowed = False
-    for document in documents:
-        for statement in as_list(document["Statement"]):
-            if not any(_like(pattern, action, ignore_case=True) for pattern in as_list(statement["Action"])):
-                continue
-            if "Resource" in statement and not any(_like(p, resource) for p in as_list(statement["Resource"])):
-                continue
-            if principal is not None and statement.get("Principal") != principal:
-                continue
-            if not _condition_holds(statement.get("Condition", {}), context):
-                continue
-            if statement["Effect"] == "Deny":
-                return False
-            allowed = True
-    return allowed
+           context: dict[str, Any] | None = None, principal: dict[str, str] | None = None) -> bool:
+    """IAM's verdict for one request made in the stack's region (unless the context names another)."""
+    return iam.allows(documents, action, resource, {"aws:RequestedRegion": REGION, **(context or {})}, principal)
 
 
 def github_token(sub: str, aud: str = "sts.amazonaws.com") -> dict[str, str]:
@@ -89,8 +53,8 @@ def test_the_evaluator_catches_a_wildcard_subject():
                   principal={"Federated": "p"})
     assert not allows([loose], "sts:AssumeRoleWithWebIdentity", context=github_token("repo:acme/other:ref:x"),
                       principal={"Federated": "p"})
-    with pytest.raises(AssertionError, match="does not implement"):
-        _condition_holds({"StringNotEquals": {"k": "v"}}, {"k": "v"})
+    with pytest.raises(iam.UnsupportedCondition, match="does not implement"):
+        iam.condition_holds({"NumericLessThan": {"k": "1"}}, {"k": "0"})
 
 
 # --- the stacks with CI access configured ------------------------------------------------------------------------
@@ -113,20 +77,12 @@ def provider_arn(cap: Capture) -> str:
 
 
 def preview_documents(cap: Capture) -> list[dict[str, Any]]:
-    preview = role(cap, "preview")
-    return [policy_document(p.inputs["policy"]) for p in cap.of_type("aws:iam/rolePolicy:RolePolicy")
-            if p.inputs["role"] == preview.id]
+    return _preview_documents(cap)
 
 
 def deploy_documents(cap: Capture) -> list[dict[str, Any]]:
     """Every managed policy attached to the deploy role, plus any inline one."""
-    deploy = role(cap, "deploy")
-    attached = [a.inputs["policyArn"] for a in cap.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                if a.inputs["role"] == deploy.state["name"]]
-    managed = [p for p in cap.of_type("aws:iam/policy:Policy") if p.state["arn"] in attached]
-    assert len(managed) == len(attached), "every attachment names a policy the stack declares"
-    inline = [p for p in cap.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == deploy.id]
-    return [policy_document(p.inputs["policy"]) for p in managed + inline]
+    return _deploy_documents(cap)
 
 
 def boundary_arn(cap: Capture) -> str:
@@ -330,7 +286,9 @@ def test_preview_reads_no_data():
     table = cap.outputs["tableName"]
     for action, resource in [
         ("s3:GetObject", f"arn:aws:s3:::{bucket}/images/banana.jpg"),
-        ("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
+        ("s3:GetObjectVersion", f"arn:aws:s3:::{bucket}/images/banana.jpg"),
+        # it may list the stack's own buckets (a refresh's HeadBucket), never another's
+        ("s3:ListBucket", "arn:aws:s3:::payroll-exports"),
         ("dynamodb:GetItem", arn("dynamodb", f"table/{table}")),
         ("dynamodb:Scan", arn("dynamodb", f"table/{table}")),
         ("dynamodb:Query", arn("dynamodb", f"table/{table}")),

@@ -22,11 +22,11 @@ BUCKET_SETTINGS = (PUBLIC_ACCESS_BLOCK, OWNERSHIP, ENCRYPTION, BUCKET_POLICY, VE
 # The sample catalogue of the design, written out here so that a changed seed file is noticed.
 SEED_ITEMS = {
     "1": {"id": {"S": "1"}, "title": {"S": "バナナ"}, "price": {"S": "100"}, "description": {"S": "バナナ。"},
-          "image_key": {"S": "images/banana.jpg"}},
+          "image_key": {"S": "images/banana.jpg"}, "version": {"N": "1"}},
     "2": {"id": {"S": "2"}, "title": {"S": "リンゴ"}, "price": {"N": "150"}, "description": {"S": "リンゴ。"},
-          "image_key": {"S": "images/apple.jpg"}},
+          "image_key": {"S": "images/apple.jpg"}, "version": {"N": "1"}},
     "3": {"id": {"S": "3"}, "title": {"S": "オレンジ"}, "price": {"N": "200"}, "description": {"S": "オレンジ。"},
-          "image_key": {"S": "images/orange.jpg"}},
+          "image_key": {"S": "images/orange.jpg"}, "version": {"N": "1"}},
 }
 
 

@@ -12,12 +12,13 @@ from typing import Any, Optional
 
 import pytest
 
-from policies import POLICIES
+from policies import GUARDRAILS
 from policies.core import load_config_file
 from policies.offline import check_capture
 from mock_engine import Capture, Resource
 
-BY_NAME = {policy.name: policy for policy in POLICIES}
+# The security guardrails; AWS's value rules have their cases in tests/test_aws_values.py.
+BY_NAME = {policy.name: policy for policy in GUARDRAILS}
 ACCOUNT = "123456789012"
 CLOUDFRONT_PREFIX_LIST = "pl-58a04531"
 GITHUB_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"

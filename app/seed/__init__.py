@@ -2,8 +2,9 @@
 
 The same files seed the local emulator (``app.local``), the tests and the DataStore component, so the
 shape of an item is defined once: ``id`` (S, the hash key), ``title`` (S), ``price`` (S or N — the sample
-holds banana's price as a string on purpose; the API normalises both), ``description`` (S) and
-``image_key`` (S, an object key under ``images/``).
+holds banana's price as a string on purpose; the API normalises both), ``description`` (S),
+``image_key`` (S, an object key under ``images/``) and ``version`` (N, 1: the admin API's optimistic
+concurrency counter; an item without it counts as version 0).
 """
 
 from __future__ import annotations
@@ -21,11 +22,22 @@ IMAGE_PREFIX = "images/"
 _CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
+# S3 user metadata (x-amz-meta-item-id) on every original: the worker finds the item a picture belongs to
+# by it, having no read access to the table. The admin API sets the same on its uploads.
+ITEM_ID_METADATA = "item-id"
+
+
 @dataclass(frozen=True)
 class SeedImage:
     key: str
     path: Path
     content_type: str
+    item_id: str | None = None  # the item whose image_key is this picture
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The S3 user metadata to store the picture with (without the x-amz-meta- prefix)."""
+        return {ITEM_ID_METADATA: self.item_id} if self.item_id else {}
 
 
 def load_items(items_file: Path = ITEMS_FILE) -> list[dict[str, Any]]:
@@ -45,13 +57,15 @@ def load_items(items_file: Path = ITEMS_FILE) -> list[dict[str, Any]]:
     return items
 
 
-def image_objects(images_dir: Path = IMAGES_DIR) -> list[SeedImage]:
-    """The seed pictures as S3 objects under ``images/``."""
+def image_objects(images_dir: Path = IMAGES_DIR, items_file: Path = ITEMS_FILE) -> list[SeedImage]:
+    """The seed pictures as S3 objects under ``images/``, each with the id of the item that shows it."""
+    owners = {item["image_key"]["S"]: item["id"]["S"] for item in load_items(items_file)}
     images = []
     for path in sorted(images_dir.iterdir()):
         content_type = _CONTENT_TYPES.get(path.suffix.lower())
         if path.is_file() and content_type:
-            images.append(SeedImage(key=IMAGE_PREFIX + path.name, path=path, content_type=content_type))
+            key = IMAGE_PREFIX + path.name
+            images.append(SeedImage(key=key, path=path, content_type=content_type, item_id=owners.get(key)))
     return images
 
 
@@ -68,4 +82,5 @@ def seed_catalogue(dynamodb: Any, s3: Any, table_name: str, bucket_name: str) ->
             Key=image.key,
             Body=image.path.read_bytes(),
             ContentType=image.content_type,
+            Metadata=image.metadata,
         )

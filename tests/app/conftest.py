@@ -55,10 +55,16 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
-def local_site() -> Iterator[str]:
-    """What `make dev` serves (emulator, seed, page and API on one origin), at this URL."""
+def local_server() -> Iterator[LocalServer]:
+    """What `make dev` runs, with its emulated user pool and administrator (``.cognito``)."""
     with LocalServer() as local:
-        yield local.url
+        yield local
+
+
+@pytest.fixture(scope="session")
+def local_site(local_server: LocalServer) -> str:
+    """What `make dev` serves (emulator, seed, page and API on one origin), at this URL."""
+    return local_server.url
 
 
 @pytest.fixture
@@ -100,7 +106,8 @@ class OpenApiContract:
         self._routes = []
         for template, operations in document["paths"].items():
             pattern = re.sub(r"\{[^}]+\}", "(.+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}"))
-            self._routes.append((template.count("{"), re.compile(f"^{pattern}$"), operations))
+            # Fewer parameters first, then the longer template: /items/{id}/image before /items/{id}.
+            self._routes.append(((template.count("{"), -len(template)), re.compile(f"^{pattern}$"), operations))
         self._routes.sort(key=lambda route: route[0])
 
     def operation(self, method: str, path: str) -> dict[str, Any] | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -89,6 +91,10 @@ def test_make_dev_entry_point_serves_and_stops_everything_on_ctrl_c(free_port):
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
     assert f"http://127.0.0.1:{port}/" in stderr.decode()
+    # The emulated pool's administrator, to sign in to the admin page with.
+    assert re.search(
+        rf"admin page on http://127\.0\.0\.1:{port}/admin/ — user name 'admin', password '[^']{{12,}}'", stderr.decode()
+    ), stderr.decode()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2, trust_env=False)
 
@@ -98,3 +104,46 @@ def test_make_dev_rejects_a_bad_port(monkeypatch, value):
     monkeypatch.setenv("PORT", value)
     with pytest.raises(SystemExit, match=f"PORT must be a number from 1 to 65535, got '{value}'"):
         _port_from_environment()
+
+
+def test_the_local_run_turns_seeded_and_new_pictures_into_variants_within_seconds():
+    from app.local import LOCAL_BUCKET, LOCAL_QUEUE, LOCAL_TABLE, LocalServer, emulator_session
+
+    from .pictures import photo
+
+    def items(site: httpx.Client) -> dict[str, dict]:
+        return {item["id"]: item for item in site.get("/api/items").json()}
+
+    def eventually(condition, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "not within the time allowed"
+            time.sleep(0.1)
+
+    with LocalServer() as local, httpx.Client(base_url=local.url, trust_env=False, timeout=10) as site:
+        eventually(lambda: all(item["variants"] for item in items(site).values()))  # the seed, at start-up
+        session = emulator_session()
+        endpoint = local.emulator.endpoint_url
+        sqs = session.client("sqs", endpoint_url=endpoint)
+        redrive = json.loads(
+            sqs.get_queue_attributes(QueueUrl=local.queue_url, AttributeNames=["RedrivePolicy"])["Attributes"][
+                "RedrivePolicy"
+            ]
+        )
+        assert redrive["deadLetterTargetArn"].endswith(f":{LOCAL_QUEUE}-dlq") and int(redrive["maxReceiveCount"]) == 3
+        # What the admin page does: a new picture under images/ with its item's id, then the item points at it.
+        session.client("s3", endpoint_url=endpoint).put_object(
+            Bucket=LOCAL_BUCKET, Key="images/banana-2.jpg", Body=photo(1600, 1200), Metadata={"item-id": "1"}
+        )
+        session.client("dynamodb", endpoint_url=endpoint).update_item(
+            TableName=LOCAL_TABLE,
+            Key={"id": {"S": "1"}},
+            UpdateExpression="SET image_key = :key REMOVE variants",
+            ExpressionAttributeValues={":key": {"S": "images/banana-2.jpg"}},
+        )
+        eventually(lambda: len(items(site)["1"]["variants"]) == 6)
+        banana = items(site)["1"]
+        assert banana["imageUrl"] == "/api/images/banana-2.jpg"
+        assert sorted({variant["width"] for variant in banana["variants"]}) == [320, 640, 1280]
+        assert all("/variants/banana-2-" in variant["url"] for variant in banana["variants"])
+        assert site.get(banana["variants"][0]["url"]).status_code == 200

@@ -14,6 +14,7 @@ def test_openapi_document_is_served_and_lists_every_route(client):
         "/api/items",
         "/api/items/{item_id}",
         "/api/images/{name}",
+        "/api/images/variants/{name}",
     }
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
@@ -34,6 +35,8 @@ def test_openapi_document_is_served_and_lists_every_route(client):
         ("/api/images/orange.jpg", 200),
         ("/api/images/missing.jpg", 404),
         ("/api/images/%2e%2e%2fx", 400),
+        ("/api/images/variants/banana-0123456789abcdef-640.webp", 404),
+        ("/api/images/variants/..%2fbanana.jpg", 400),
         ("/no/such/route", 404),
     ],
 )

@@ -1,0 +1,29 @@
+"""Application Auto Scaling: RegisterScalableTarget and PutScalingPolicy."""
+
+from __future__ import annotations
+
+from .fields import NAME, VALUE, AutoName, Request, Tagging, fields
+
+TARGET_TRACKING = "targetTrackingScalingPolicyConfiguration"
+SCALED = (("serviceNamespace", "ServiceNamespace"), ("scalableDimension", "ScalableDimension"),
+          ("resourceId", "ResourceId"))
+
+REQUESTS = {
+    "aws:appautoscaling/target:Target": Request(fields(
+        "application-autoscaling", VALUE,
+        *((key, f"RegisterScalableTarget.{member}") for key, member in SCALED),
+        ("minCapacity", "RegisterScalableTarget.MinCapacity"), ("maxCapacity", "RegisterScalableTarget.MaxCapacity")),
+        tags=Tagging("application-autoscaling", "TagKey", "TagValue")),
+    "aws:appautoscaling/policy:Policy": Request((
+        *fields("application-autoscaling", NAME, ("name", "PutScalingPolicy.PolicyName", {"autoname": AutoName(255)})),
+        *fields("application-autoscaling", VALUE,
+                *((key, f"PutScalingPolicy.{member}") for key, member in SCALED),
+                ("policyType", "PutScalingPolicy.PolicyType"),
+                (f"{TARGET_TRACKING}.targetValue", "TargetTrackingScalingPolicyConfiguration.TargetValue"),
+                (f"{TARGET_TRACKING}.predefinedMetricSpecification.predefinedMetricType",
+                 "PredefinedMetricSpecification.PredefinedMetricType"),
+                (f"{TARGET_TRACKING}.scaleOutCooldown", "TargetTrackingScalingPolicyConfiguration.ScaleOutCooldown"),
+                (f"{TARGET_TRACKING}.scaleInCooldown", "TargetTrackingScalingPolicyConfiguration.ScaleInCooldown"),
+                (f"{TARGET_TRACKING}.disableScaleIn", "TargetTrackingScalingPolicyConfiguration.DisableScaleIn")),
+    )),
+}

@@ -1,0 +1,236 @@
+"""The CI roles are sufficient: every IAM call the pinned providers make for the program is allowed.
+
+provider_calls/calls.yaml lists, from the providers' source, the IAM actions each resource type costs to create,
+read (refresh, and what a preview reads of an existing resource), update, tag, untag and delete, with the ARN each
+is authorized against and the request context our policies condition on. For both stacks, with CI access and with
+every optional resource switched on, each call becomes a concrete request from the mocked resource (its name, id,
+region, tags, boundary) and is judged with the IAM evaluator (provider_calls/iam.py):
+
+- the deploy role allows every call, reading alone for the CI access and the role boundary (an administrator's);
+- the preview role allows every read and every invoke, and is refused the reads that return stored data;
+- a type with no entry in the table fails, so the table cannot fall behind the program.
+"""
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pulumi_aws
+import pulumi_awsx
+import pytest
+
+from mock_engine import ACCOUNT_ID, Capture, run_stack
+from provider_calls import OPERATIONS, Table, TableError, load, parse
+from provider_calls.check import (
+    administered,
+    check,
+    checked_resources,
+    deploy_documents,
+    preview_documents,
+    without_action,
+)
+from provider_calls.requests import Resolver, requests_for
+from tests.test_ci_access import CI
+
+# Every optional resource type switched on: a custom domain (certificate, validation, records), the web ACL, ALB
+# access logs, ECS Exec, the alarm e-mail subscription, flow logs and interface endpoints.
+EVERYTHING = {
+    "webstack:site": {"domain": "shop.example.com", "hostedZone": "example.com", "waf": True},
+    "webstack:api": {"accessLogs": True, "execEnabled": True, "alarmEmail": "ops@example.com"},
+    "webstack:network": {"flowLogs": True, "interfaceEndpoints": True},
+}
+SETTINGS = {
+    "dev": ("dev", {"webstack:ci": CI["dev"]}),
+    "prd": ("prd", {"webstack:ci": CI["prd"]}),
+    "dev-everything": ("dev", {"webstack:ci": CI["dev"], **EVERYTHING}),
+    "prd-everything": ("prd", {"webstack:ci": CI["prd"], **EVERYTHING}),
+}
+# Types upcoming work declares: their entries are in the table before the first one lands.
+UPCOMING = (
+    "aws:cognito/userPool:UserPool", "aws:cognito/userGroup:UserGroup", "aws:cognito/userPoolClient:UserPoolClient",
+    "aws:lb/listenerRule:ListenerRule", "aws:wafv2/ipSet:IpSet", "aws:cloudfront/function:Function",
+    "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy",
+    "aws:s3/bucketNotification:BucketNotification", "aws:cloudwatch/dashboard:Dashboard",
+    "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration", "aws:cloudtrail/trail:Trail",
+    "aws:guardduty/detector:Detector", "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:sns/topicPolicy:TopicPolicy", "aws:cloudwatch/logDelivery:LogDelivery",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:s3/bucketLogging:BucketLogging",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:s3/bucketObjectv2:BucketObjectv2",
+)
+
+
+@cache
+def capture(setting: str) -> Capture:
+    stack, overrides = SETTINGS[setting]
+    return run_stack(stack, overrides)
+
+
+def listing(findings) -> str:
+    return "\n".join(f"  {f}" for f in findings)
+
+
+# --- the table ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_every_type_the_program_declares_or_invokes_has_an_entry(setting):
+    missing = check(capture(setting), load()).missing_types
+    assert not missing, (
+        f"provider_calls/calls.yaml has no entry for {', '.join(missing)}: add one with the IAM actions the "
+        "provider calls to create, read, update, delete, tag and untag it, the ARN each is authorized against, "
+        "and the provider source file(s) it came from (format: provider_calls/__init__.py)")
+
+
+def test_the_table_holds_the_types_upcoming_work_declares():
+    assert not set(UPCOMING) - set(load().entries)
+
+
+TOKEN = re.compile(r"""(?:type_token\(|runtime\.invoke\()["']([a-z]+:[A-Za-z0-9/]*:[A-Za-z0-9]+)["']""")
+
+
+def _declared_tokens() -> set[str]:
+    """Every resource and function token the installed pulumi-aws and pulumi-awsx define."""
+    tokens: set[str] = set()
+    for package in (pulumi_aws, pulumi_awsx):
+        for path in Path(package.__file__).parent.rglob("*.py"):
+            tokens.update(TOKEN.findall(path.read_text()))
+    return tokens
+
+
+def test_every_entry_names_a_type_of_the_pinned_providers():
+    tokens = _declared_tokens()
+    unknown = sorted(t for t in load().entries if t not in tokens)
+    assert not unknown, f"not a resource or function token of the installed pulumi-aws/pulumi-awsx: {unknown}"
+
+
+def test_every_entry_says_where_it_came_from_and_lists_only_known_operations():
+    for entry in load().entries.values():
+        assert entry.source, entry.type
+        assert set(entry.operations) <= set(OPERATIONS), entry.type
+        if not entry.invoke and entry.actions:
+            assert {"create", "read", "delete"} <= set(entry.operations), f"{entry.type}: create, read, delete"
+
+
+def test_components_and_providers_need_no_entry():
+    table = load()
+    assert table.missing({"webstack:api:FargateApi", "pulumi:providers:aws"}) == []
+    with pytest.raises(TableError, match="needs no entry"):
+        parse({"resources": {"webstack:api:FargateApi": {"source": ["x"], "read": []}}})
+
+
+# --- the deploy role ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_the_deploy_role_allows_every_call_the_providers_make(setting):
+    report = check(capture(setting), load())
+    deploy = [f for f in report.findings if f.role == "deploy" and f.expected == "allowed"]
+    assert not deploy, f"{len(deploy)} calls the deploy role cannot make; widen components/ci.py (or fix the " \
+                       f"table if the provider does not make them):\n{listing(deploy)}"
+    administered = {(req.type, req.operation) for _, req, _, _ in report.checked if req.administered}
+    assert {operation for _, operation in administered} == {"read"}, "the CI access and the boundary: reads only"
+    assert "aws:iam/openIdConnectProvider:OpenIdConnectProvider" in {t for t, _ in administered}
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_the_deploy_role_is_refused_what_it_must_never_do(setting):
+    report = check(capture(setting), load())
+    wrong = [f for f in report.findings if f.expected == "denied"]
+    assert not wrong, listing(wrong)
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_the_stacks_roles_are_created_only_with_the_boundary(setting):
+    """The check's role requests carry the boundary each role has, which the deploy role requires."""
+    cap = capture(setting)
+    report = check(cap, load())
+    boundary = f"arn:aws:iam::{ACCOUNT_ID}:policy/webstack-{cap.stack}-boundary"
+    creates = [req for _, req, _, _ in report.checked if req.action == "iam:CreateRole"]
+    assert creates and {req.context.get("iam:PermissionsBoundary") for req in creates} == {boundary}
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_every_declared_resource_and_every_operation_is_judged(setting):
+    """No resource slips through: each one of a type with calls yields requests of every operation it lists."""
+    cap = capture(setting)
+    table = load()
+    report = check(cap, table)
+    judged = {(req.name, req.operation) for _, req, _, _ in report.checked}
+    held_back = administered(cap)
+    for resource in checked_resources(cap):
+        operations = ("read",) if resource.urn in held_back else OPERATIONS
+        for operation in operations:
+            if requests_for(cap, table, resource, (operation,)):
+                assert (resource.name, operation) in judged, (resource, operation)
+    assert {r.type for r in checked_resources(cap)} >= {"awsx:ecr:Image", "aws:iam/role:Role"}
+
+
+# --- the preview role -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_the_preview_role_allows_every_read_and_every_invoke(setting):
+    report = check(capture(setting), load())
+    preview = [f for f in report.findings if f.role == "preview"]
+    assert not preview, f"{len(preview)} reads the preview role cannot make (or must not):\n{listing(preview)}"
+    invokes = {req.type for _, req, _, preview_verdict in report.checked if preview_verdict is not None
+               and load().entry(req.type).invoke}
+    assert {"aws:index/getAvailabilityZones:getAvailabilityZones",
+            "aws:ec2/getManagedPrefixList:getManagedPrefixList"} <= invokes
+
+
+def test_the_preview_role_is_refused_the_reads_that_return_data():
+    report = check(capture("dev"), load())
+    data = [(req, verdict) for _, req, _, verdict in report.checked if req.call.data]
+    assert {req.type for req, _ in data} == {"aws:dynamodb/tableItem:TableItem", "aws:s3/bucketObjectv2:BucketObjectv2"}
+    assert all(verdict is not None and not verdict for _, verdict in data)
+
+
+# --- the check fires ------------------------------------------------------------------------------------------
+
+def test_a_type_without_an_entry_fails_naming_it():
+    table = load()
+    entries = {k: v for k, v in table.entries.items() if k != "aws:ecs/cluster:Cluster"}
+    assert check(capture("dev"), Table(pinned=table.pinned, entries=entries)).missing_types == [
+        "aws:ecs/cluster:Cluster"]
+
+
+def test_a_policy_missing_an_action_is_found_for_every_resource_that_needs_it():
+    cap = capture("prd")
+    report = check(cap, load(), deploy=without_action(deploy_documents(cap), "logs:PutRetentionPolicy"))
+    found = {f.request.name for f in report.findings if f.request.action == "logs:PutRetentionPolicy"}
+    assert found == {r.name for r in cap.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    preview = check(cap, load(), preview=without_action(preview_documents(cap), "ssm:ListTagsForResource"))
+    assert {f.role for f in preview.findings} == {"preview"}
+
+
+def test_an_action_the_table_adds_and_no_policy_grants_is_found():
+    raw = {"resources": {"aws:sns/topic:Topic": {
+        "source": ["internal/service/sns/topic.go"], "arn": {"topic": "arn:{partition}:sns:{region}:{account}:{name}"},
+        "create": ["sns:CreateTopic topic tags", "sns:PutDataProtectionPolicy topic"], "read": [],
+        "delete": []}}}
+    table = parse(raw)
+    report = check(capture("dev"), Table(pinned={}, entries={**load().entries, **table.entries}))
+    assert [f.request.action for f in report.findings] == ["sns:PutDataProtectionPolicy"]
+
+
+def test_a_template_reading_an_input_the_resource_lacks_is_refused():
+    cap = capture("dev")
+    table = parse({"resources": {"aws:sns/topic:Topic": {
+        "source": ["x"], "read": ["sns:GetTopicAttributes arn:{partition}:sns:{region}:{account}:{inputs.nope}"]}}})
+    with pytest.raises(TableError, match=r"inputs\.nope"):
+        requests_for(cap, table, cap.of_type("aws:sns/topic:Topic")[0], ("read",))
+
+
+def test_the_requests_carry_what_the_policies_condition_on():
+    cap = capture("dev-everything")
+    resolver = Resolver(cap)
+    table = load()
+    key = cap.of_type("aws:kms/key:Key")[0]
+    [create] = [r for r in requests_for(cap, table, key, ("create",), resolver=resolver) if r.action == "kms:CreateKey"]
+    assert create.context["aws:RequestTag/stack"] == "dev" and create.context["aws:RequestedRegion"] == "ap-northeast-1"
+    acl = cap.of_type("aws:wafv2/webAcl:WebAcl")[0]
+    assert {r.context["aws:RequestedRegion"] for r in requests_for(cap, table, acl, ("read",))} == {"us-east-1"}
+    task = cap.of_type("aws:ecs/taskDefinition:TaskDefinition")[0]
+    passes = [r for r in requests_for(cap, table, task, ("create",)) if r.action == "iam:PassRole"]
+    assert len(passes) == 2 and {r.context["iam:PassedToService"] for r in passes} == {"ecs-tasks.amazonaws.com"}

@@ -1,0 +1,68 @@
+"""Static checks of the program and its tools: types against pulumi-aws's own hints (pyright), and the linter
+(ruff), both configured in pyproject.toml.
+
+pyright reads all of pulumi-aws's type stubs it needs, about half a minute of one core, so it starts in the
+background as soon as pytest has collected this module (tests/conftest.py) and the test below only collects its
+verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Optional
+
+from mock_engine import PROJECT_ROOT
+
+VENV_BIN = Path(sys.executable).parent
+TIMEOUT_SECONDS = 300
+
+
+class Pyright:
+    """One pyright run over the project, started at most once per test session."""
+
+    process: Optional[subprocess.Popen[str]] = None
+
+    @classmethod
+    def start(cls) -> None:
+        if cls.process is None:
+            cls.process = subprocess.Popen([str(VENV_BIN / "pyright"), "--outputjson"], cwd=PROJECT_ROOT,
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    @classmethod
+    def report(cls) -> dict:
+        cls.start()
+        assert cls.process is not None
+        stdout, stderr = cls.process.communicate(timeout=TIMEOUT_SECONDS)
+        assert stdout.strip(), f"pyright printed no report (exit {cls.process.returncode}): {stderr}"
+        return json.loads(stdout)
+
+
+def _where(diagnostic: dict) -> str:
+    path = Path(diagnostic["file"]).relative_to(PROJECT_ROOT)
+    line = diagnostic["range"]["start"]["line"] + 1
+    return f"{path}:{line}: {diagnostic['severity']}: {diagnostic['message'].splitlines()[0]} ({diagnostic.get('rule')})"
+
+
+def test_pyright_finds_no_error_in_the_program_components_config_policies_and_report():
+    report = Pyright.report()
+    found = [_where(d) for d in report["generalDiagnostics"] if d["severity"] in ("error", "warning")]
+    assert not found, "\n".join(found)
+    assert report["summary"]["filesAnalyzed"] >= 40, report["summary"]
+
+
+def test_pyright_checks_what_the_issue_names_and_the_misspelt_key_canary():
+    settings = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["pyright"]
+    assert {"__main__.py", "components", "stack_config", "policies", "report",
+            "tests/typing_canary.py"} <= set(settings["include"])
+    assert settings["reportUnnecessaryTypeIgnoreComment"] == "error", \
+        "without it, the canary's ignore comments would pass even if pyright stopped seeing dict keys"
+
+
+def test_ruff_finds_nothing():
+    result = subprocess.run([str(VENV_BIN / "ruff"), "check", "--no-cache", "."], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
