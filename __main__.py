@@ -20,8 +20,9 @@ from components.parameters import DeployParameters
 from components.platform import FargatePlatform, FargatePlatformArgs
 from components.providers import global_provider, regional_provider, using
 from components.queue import WorkerQueue, WorkerQueueArgs
+from components.release_probe import Probe, ReleaseProbe, ReleaseProbeArgs
 from components.seed import SampleCatalogue, SampleCatalogueArgs
-from components.service import FargateService, FargateServiceArgs, QueueScaling, Route
+from components.service import FargateService, FargateServiceArgs, QueueScaling, Route, ecs_service_prefix
 from components.site import AdminEdge, StaticSite, StaticSiteArgs
 from stack_config import load_stack_config
 
@@ -61,17 +62,37 @@ in_containers = {"subnet_ids": network.container_subnet_ids,
                  "security_group_ids": [network.workload_security_group_id],
                  "permissions_boundary_arn": boundary.arn}
 
-admin_api = FargateService(f"{prefix}-admin", FargateServiceArgs(
+# The release probe: blue/green releases of the APIs wait, once their test listener rule reaches the new revision,
+# for these requests to be answered as the new revision must (an admin request without a token gets the admin API's
+# own JSON 401). Rolling releases have no test traffic, so a stack whose APIs all roll (dev) declares no probe.
+admin_name, api_name = f"{prefix}-admin", f"{prefix}-api"
+probed = {name: probes for name, probes, release in (
+    (admin_name, [Probe(path="/api/admin/items", status=401, json="error")], config.admin.service.release),
+    (api_name, [Probe(path="/api/items", status=200, json="list")], config.api.release)) if release != "rolling"}
+release_probe = ReleaseProbe(f"{prefix}-release-probe", ReleaseProbeArgs(
+    platform=platform, subnet_ids=network.container_subnet_ids,
+    probes={ecs_service_prefix(name): probes for name, probes in probed.items()},
+    token=platform.release_probe_token, server_name=domain.origin_name if domain else None,
+    permissions_boundary_arn=boundary.arn), opts=regional) if probed else None
+
+
+def release_of(name: str) -> dict:
+    """The probe token for a service's test listener rule, and the hook its release waits for, if probed."""
+    return {"release_probe_token": platform.release_probe_token,
+            "release_hook": release_probe.hook if release_probe and name in probed else None}
+
+
+admin_api = FargateService(admin_name, FargateServiceArgs(
     platform=platform, size=config.admin.service, command=["python", "-m", "app.admin"],
     environment={**data_env, "COGNITO_USER_POOL_ID": sign_in.user_pool_id, "COGNITO_CLIENT_ID": sign_in.client_id,
                  "ADMIN_GROUP": sign_in.group_name},
     grants=access.admin_api(data.table_arn, data.bucket_arn), purpose="edit the catalogue items and their pictures",
-    route=Route(path_patterns=["/api/admin/*"], priority=1), **in_containers,
+    route=Route(path_patterns=["/api/admin/*"], priority=1), **in_containers, **release_of(admin_name),
 ), opts=regional)
-public_api = FargateService(f"{prefix}-api", FargateServiceArgs(
+public_api = FargateService(api_name, FargateServiceArgs(
     platform=platform, size=config.api, command=["python", "-m", "app.api"], environment=data_env,
     grants=access.public_api(data.table_arn, data.bucket_arn), purpose="read the catalogue and its pictures",
-    route=Route(path_patterns=["/api/*"], priority=2), read_only=True, **in_containers,
+    route=Route(path_patterns=["/api/*"], priority=2), read_only=True, **in_containers, **release_of(api_name),
 ), opts=regional)
 worker = FargateService(f"{prefix}-worker", FargateServiceArgs(
     platform=platform, size=config.worker.service, command=["python", "-m", "app.worker"],

@@ -48,6 +48,11 @@ class AdminSignIn(pulumi.ComponentResource):
         super().__init__("webstack:admin:AdminSignIn", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
+        if config.only_documentation_ranges:
+            pulumi.log.warn(
+                f"webstack:admin.allowedCidrs holds only documentation ranges ({', '.join(config.allowed_cidrs)}): "
+                "no administrator can reach the admin screen. List the ranges they work from: `pulumi config set "
+                "--path 'webstack:admin.allowedCidrs[0]' <cidr>`", resource=self)
 
         pool = aws.cognito.UserPool(
             f"{name}-admins", name=f"{name}-admins",

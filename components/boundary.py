@@ -9,6 +9,11 @@ repository and log groups it names, because the roles inside those components ca
 - task roles (components/access.py): read the stack's table, and write its items; read, write and delete
   `images/` and `variants/` of the stack's buckets; take jobs from the stack's queues; the ECS Exec channels;
 - the release role: move a blue/green release's traffic among the stack's listener rules and target groups;
+- the release probe (components/release_probe.py): its execution role writes its log group
+  (`/aws/lambda/<prefix>-…`) and lets Lambda attach it to the VPC — create interfaces in the stack's subnets with
+  the stack's groups (EC2 ARNs carry ids, not names, so "the stack's" is their `Name` tag, `<prefix>-…`), and
+  delete, describe and re-address interfaces, whose ARNs name nothing of the stack; its hook role invokes the
+  stack's functions;
 - the chat channel's role: read CloudWatch for alarm graphs;
 - flow logs' role: deliver to the stack's log groups;
 - NAT instance's role: Session Manager — the `ssmmessages` channels and the agent's heartbeat
@@ -38,6 +43,7 @@ from components.iam import ECS_EXEC_ACTIONS, IMAGE_PULL_ACTIONS, LOG_WRITE_ACTIO
 from components.platform import RELEASE_READ_ACTIONS, RELEASE_ROUTING_ACTIONS, RELEASE_TARGET_ACTIONS
 from components.network import FLOW_LOG_DELIVERY_ACTIONS
 from components.policy_documents import allow, document
+from components.release_probe import ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS, INVOKE_ACTIONS
 
 SESSION_MANAGER_INSTANCE_ACTIONS = ("ssm:UpdateInstanceInformation",)
 
@@ -83,6 +89,15 @@ def boundary_document(prefix: str, region: str, account: str, partition: str) ->
                arn("elasticloadbalancing", f"listener-rule/app/{prefix}-*/*/*/*")]),
         # The chat channel's role: alarm graphs.
         allow("ReadAlarmGraphs", CHANNEL_READS, "*"),
+        # The release probe's execution role: its log group, and its network interfaces in the stack's subnets.
+        allow("WriteTheProbeLogs", LOG_WRITE_ACTIONS, arn("logs", f"log-group:/aws/lambda/{prefix}-*:*")),
+        allow("CreateProbeInterfaces", ENI_CREATE_ACTIONS, arn("ec2", "network-interface/*")),
+        allow("IntoTheStacksSubnets", ENI_CREATE_ACTIONS, [arn("ec2", "subnet/*"), arn("ec2", "security-group/*")],
+              StringLike={"aws:ResourceTag/Name": f"{prefix}-*"}),
+        allow("ManageProbeInterfaces", ENI_MANAGE_ACTIONS, arn("ec2", "network-interface/*")),
+        allow("DescribeProbeInterfaces", ENI_DESCRIBE_ACTIONS, "*"),
+        # The release probe's hook role: ECS invokes the stack's functions.
+        allow("InvokeTheStacksProbe", INVOKE_ACTIONS, arn("lambda", f"function:{prefix}-*")),
     )
 
 

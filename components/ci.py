@@ -25,11 +25,16 @@ What the roles may do:
   AWS's `ReadOnlyAccess` would grant all of those, and `ViewOnlyAccess` misses the reads a Pulumi preview makes.
 - Deploy may change exactly the services the program declares. Where a service names resources in its ARNs,
   the grant is limited to names starting with the stack's prefix (`webstack-dev-…`): IAM roles, policies and
-  instance profiles, S3 buckets, the DynamoDB table, ECS, ECR, load balancers, log groups, SNS, alarms, SSM
-  parameters under `/webstack/<stack>/`, WAF. KMS keys carry no name, so they are matched by the stack tag that
-  the provider's default tags put on them. EC2, CloudFront, ACM, Route 53 and Application Auto Scaling name
-  resources by generated ids only; those grants list the actions the program needs, limited to this account and
-  the stack's regions. Each statement says why it is as wide as it is.
+  instance profiles, S3 buckets (and the web ACL's `aws-waf-logs-webstack-dev-…`), the DynamoDB table, SQS
+  queues, ECS, ECR, Lambda, load balancers and their rules, log groups, SNS, alarms, the dashboard, EventBridge
+  rules, CloudFront functions, CloudWatch log delivery sources and destinations, the Chatbot channel, SSM
+  parameters under `/webstack/<stack>/`, WAF web ACLs and IP sets. KMS keys, Cognito user pools and the GuardDuty
+  detector carry generated ids, and the account's trail and its ownership record (`/webstack/account/…`) fixed
+  account-wide names: those are created only with the stack's tags and changed only while they carry them, which
+  the provider's default tags put on everything, so no stack's pipeline touches another's. EC2, CloudFront, ACM,
+  Route 53, Application Auto Scaling and log deliveries name resources by generated ids only; those grants list
+  the actions the program needs, limited to this account and the regions the calls go to (the stack's, us-east-1,
+  and for Chatbot's API the region the provider sends it to). Each statement says why it is as wide as it is.
 - The deploy role cannot change the CI access itself (the OIDC provider, the CI roles and their policies): an
   explicit Deny, so a workflow cannot widen its own rights. Create and change CI access with an administrator's
   `pulumi up`. The resources are protected, so destroying dev from the pipeline keeps them.
@@ -48,6 +53,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.account import TRAIL_NAME
 from components.policy_documents import allow, deny, document
 from components.providers import GLOBAL_REGION
 from stack_config.ci import CiConfig
@@ -57,16 +63,27 @@ STS_AUDIENCE = "sts.amazonaws.com"
 MAX_SESSION_SECONDS = 3600
 # The one AWS-managed policy a role of the stack attaches (the NAT instance's Session Manager access).
 ATTACHABLE_AWS_POLICIES = ("AmazonSSMManagedInstanceCore",)
-# Services that run the stack's roles, the only ones iam:PassRole may hand them to.
-ROLE_CONSUMERS = ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com")
-# The deploy role's managed policies: together they exceed the 10,240 characters IAM allows inline per role,
-# and each stays under the 6,144 of one managed policy.
-DEPLOY_POLICY_PARTS = ("read", "network", "compute", "identity", "storage", "edge", "operations")
-# Service-linked roles AWS creates on first use of: ECS, the ALB, ECS service autoscaling, CloudFront VPC
-# origins, and CloudWatch alarm actions on EC2 (the NAT instance's recovery).
+# Services that run the stack's roles, the only ones iam:PassRole may hand them to: ECS tasks, the NAT instance,
+# flow logs, ECS itself (a blue/green release's load-balancer role and the release hook's role, both passed in the
+# service's deployment settings), the Chatbot channel and the release probe's Lambda function.
+ROLE_CONSUMERS = ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com", "ecs.amazonaws.com",
+                  "chatbot.amazonaws.com", "lambda.amazonaws.com")
+# The deploy role's managed policies: together they exceed the 10,240 characters IAM allows inline per role, and
+# each stays under the 6,144 of one managed policy; ten is IAM's default quota of managed policies per role.
+DEPLOY_POLICY_PARTS = ("read", "read-services", "network", "compute", "identity", "storage", "edge", "operations")
+# Service-linked roles AWS creates on first use of: ECS, the ALB, ECS service autoscaling, CloudFront VPC origins,
+# CloudWatch alarm actions on EC2 (the NAT instance's recovery), GuardDuty and Chatbot. CloudWatch Logs' vended
+# deliveries (CloudFront's logs, WAF's to a bucket) use no such role: the bucket policy admits the delivery service.
 SERVICE_LINKED_ROLES = ("ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com",
                         "ecs.application-autoscaling.amazonaws.com", "vpcorigin.cloudfront.amazonaws.com",
-                        "events.amazonaws.com")
+                        "events.amazonaws.com", "guardduty.amazonaws.com", "management.chatbot.amazonaws.com")
+# Chatbot's API answers in these regions only; from any other, the provider sends its calls to us-west-2
+# (internal/service/chatbot/service_package.go of the Terraform AWS provider).
+CHATBOT_API_REGIONS = ("us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1")
+CHATBOT_DEFAULT_REGION = "us-west-2"
+# The account-wide detection (components/account.py) has fixed names, the same in every stack.
+ACCOUNT_TRAIL = TRAIL_NAME
+ACCOUNT_PARAMETERS = "/webstack/account/"
 
 # What EC2 calls the program makes: the VPC, its subnets, routes, gateways, endpoints, security groups, flow logs
 # and the NAT instance. Named one by one, so snapshot, AMI and peering changes stay out.
@@ -96,18 +113,28 @@ EC2_WRITE_ACTIONS = (
     "ec2:ModifyVolume",
 )
 
-# Actions AWS defines without a resource type (or, for the Describe/List families, mostly without one): the
-# only ones granted on Resource "*", each time held to the stack's regions. policies/policy-config.json allows
-# exactly these under iam-no-wildcard-resource.
+# Actions AWS defines without a resource type (Service Authorization Reference; for the Describe/List families,
+# mostly without one): the only ones granted on Resource "*", each time held to the regions the calls go to.
+# policies/policy-config.json allows exactly these under iam-no-wildcard-resource.
 UNSCOPED_READ_ACTIONS = (
     "ec2:Describe*", "elasticloadbalancing:Describe*", "ecs:Describe*", "ecs:List*", "logs:DescribeLogGroups",
-    "cloudfront:List*", "wafv2:ListWebACLs", "wafv2:DescribeManagedRuleGroup", "acm:ListCertificates",
-    "route53:ListHostedZones", "route53:ListHostedZonesByName", "ssm:DescribeParameters", "cloudwatch:DescribeAlarms",
-    "application-autoscaling:Describe*",
+    "cloudfront:List*", "cloudfront:GetMonitoringSubscription", "wafv2:ListWebACLs", "wafv2:DescribeManagedRuleGroup",
+    "acm:ListCertificates", "route53:ListHostedZones", "route53:ListHostedZonesByName", "ssm:DescribeParameters",
+    "application-autoscaling:Describe*", "cloudtrail:DescribeTrails",
 )
-UNSCOPED_WRITE_ACTIONS = ("ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "wafv2:CheckCapacity",
-                          "acm:RequestCertificate", "kms:CreateKey")
-NO_RESOURCE_TYPE_ACTIONS = ("ecr:GetAuthorizationToken", *UNSCOPED_READ_ACTIONS, *UNSCOPED_WRITE_ACTIONS)
+CHATBOT_READ_ACTIONS = ("chatbot:DescribeSlackChannelConfigurations",)
+# Creating these takes no resource type either; those that accept tags are created only with the stack's.
+TAGGED_CREATE_ACTIONS = ("kms:CreateKey", "cloudfront:CreateDistribution", "cloudfront:CreateVpcOrigin",
+                         "cloudfront:CreateFunction", "cognito-idp:CreateUserPool", "guardduty:CreateDetector")
+UNSCOPED_WRITE_ACTIONS = (
+    "ecs:DeregisterTaskDefinition", "wafv2:CheckCapacity", "acm:RequestCertificate",
+    "cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy", "cloudfront:CreateResponseHeadersPolicy",
+    "cloudfront:CreateMonitoringSubscription", "cloudfront:DeleteMonitoringSubscription",
+    "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "chatbot:CreateSlackChannelConfiguration",
+    *TAGGED_CREATE_ACTIONS,
+)
+NO_RESOURCE_TYPE_ACTIONS = ("ecr:GetAuthorizationToken", *UNSCOPED_READ_ACTIONS, *CHATBOT_READ_ACTIONS,
+                            *UNSCOPED_WRITE_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -151,6 +178,65 @@ class Scope:
     def public_ami_parameters(self) -> str:
         return self.arn("ssm", "parameter/aws/service/*", account="")
 
+    @property
+    def account_parameters(self) -> str:
+        """The account-wide ownership record of the detection (components/account.py)."""
+        return self.arn("ssm", f"parameter{ACCOUNT_PARAMETERS}*")
+
+    @property
+    def trail(self) -> str:
+        return self.arn("cloudtrail", f"trail/{ACCOUNT_TRAIL}")
+
+    @property
+    def buckets(self) -> list[str]:
+        """The stack's buckets, and the web ACL's log bucket, which WAF wants named `aws-waf-logs-…`."""
+        return [f"arn:{self.partition}:s3:::{self.prefix}-*", f"arn:{self.partition}:s3:::aws-waf-logs-{self.prefix}-*"]
+
+    @property
+    def log_groups(self) -> list[str]:
+        """The stack's log groups (flow logs), the services' (`/ecs/…`) and the release probe's (`/aws/lambda/…`),
+        and their streams."""
+        names = [f"{self.prefix}-*", f"/ecs/{self.prefix}-*", f"/aws/lambda/{self.prefix}-*"]
+        return [self.arn("logs", f"log-group:{name}{streams}") for name in names for streams in ("", ":*")]
+
+    @property
+    def log_deliveries(self) -> list[str]:
+        """CloudFront's log delivery in us-east-1: the stack's named sources and destinations, and the deliveries,
+        which CloudWatch names by generated ids."""
+        return [self.arn("logs", f"delivery-source:{self.prefix}-*", region=GLOBAL_REGION),
+                self.arn("logs", f"delivery-destination:{self.prefix}-*", region=GLOBAL_REGION),
+                self.arn("logs", "delivery:*", region=GLOBAL_REGION)]
+
+    @property
+    def certificates(self) -> list[str]:
+        return [self.arn("acm", "certificate/*", region=region) for region in self.regions]
+
+    @property
+    def alarms(self) -> list[str]:
+        """The stack's alarms, and the target-tracking alarms Application Auto Scaling names after its service."""
+        return [self.arn("cloudwatch", f"alarm:{self.prefix}-*"),
+                self.arn("cloudwatch", f"alarm:TargetTracking-service/{self.prefix}-*")]
+
+    @property
+    def dashboards(self) -> list[str]:
+        """Dashboards are global: no region in their ARNs. The stack's is named after the stack itself."""
+        return [self.arn("cloudwatch", f"dashboard/{self.prefix}", region=""),
+                self.arn("cloudwatch", f"dashboard/{self.prefix}-*", region="")]
+
+    @property
+    def chatbot_region(self) -> str:
+        return chatbot_region(self.region)
+
+    @property
+    def request_tags(self) -> dict[str, str]:
+        """A request that creates or tags a resource for this stack (the provider's default tags)."""
+        return {"aws:RequestTag/project": self.project, "aws:RequestTag/stack": self.stack}
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """A resource tagged as this stack's."""
+        return {"aws:ResourceTag/project": self.project, "aws:ResourceTag/stack": self.stack}
+
     def iam(self, resource: str) -> str:
         return self.arn("iam", resource, region="")
 
@@ -185,15 +271,23 @@ def trust_policy(provider_arn: str, subjects: list[str]) -> dict[str, Any]:
     })
 
 
+def chatbot_region(region: str) -> str:
+    """Where the provider sends Chatbot's calls for a stack in `region`."""
+    return region if region in CHATBOT_API_REGIONS else CHATBOT_DEFAULT_REGION
+
+
 def read_statements(scope: Scope) -> list[dict[str, Any]]:
     """Configuration reads of every service the program uses, as a refresh or a preview makes them; none
-    returns stored data (no objects, items, log events or parameter values)."""
+    returns stored data (no objects, items, log events or parameter values but the stack's own)."""
     p, n = scope.partition, scope.prefix
     return [
         # Describe/List calls accept no resource but `*`; the region condition keeps them to the stack's regions
         # (global services such as IAM, CloudFront and Route 53 count as us-east-1).
         allow("DescribeAndListInTheStacksRegions", UNSCOPED_READ_ACTIONS, "*",
               StringEquals={"aws:RequestedRegion": scope.regions}),
+        # Chatbot answers in a few regions only, where the provider sends its calls (chatbot_region).
+        allow("DescribeChatChannels", CHATBOT_READ_ACTIONS, "*",
+              StringEquals={"aws:RequestedRegion": scope.chatbot_region}),
         allow("ReadTheStacksIdentities", (
             "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
             "iam:ListRoleTags", "iam:GetInstanceProfile", "iam:ListInstanceProfilesForRole", "iam:GetPolicy",
@@ -201,12 +295,12 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
         ), [scope.iam(f"role/{n}-*"), scope.iam(f"instance-profile/{n}-*"), scope.iam(f"policy/{n}-*"),
             scope.iam(f"oidc-provider/{GITHUB_OIDC_HOST}")]),
         # The provider finds a bucket with HeadBucket, which S3 authorizes as s3:ListBucket: every refresh of a
-        # bucket needs it. It lists keys, never objects.
-        allow("FindTheStacksBuckets", ("s3:ListBucket",), f"arn:{p}:s3:::{n}-*"),
+        # bucket needs it. It lists keys, never objects. WAF writes only to buckets named aws-waf-logs-….
+        allow("FindTheStacksBuckets", ("s3:ListBucket",), scope.buckets),
         allow("ReadTheStacksBucketSettings", (
             "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
             "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
-        ), f"arn:{p}:s3:::{n}-*"),
+        ), scope.buckets),
         allow("ReadTheStacksTableSettings", (
             "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
             "dynamodb:ListTagsOfResource",
@@ -216,7 +310,7 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
             "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
         ), scope.arn("ecr", f"repository/{n}-*")),
         allow("ReadTheStacksLogGroupSettings", ("logs:ListTagsForResource", "logs:ListTagsLogGroup"),
-              [scope.arn("logs", f"log-group:{n}-*"), scope.arn("logs", f"log-group:/ecs/{n}-*")]),
+              scope.log_groups),
         allow("ReadPrefixLists", ("ec2:GetManagedPrefixListEntries",),
               scope.arn("ec2", "prefix-list/*", account="*")),
         # CloudFront's own managed cache and origin-request policies belong to AWS, hence any account.
@@ -225,22 +319,44 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
             "cloudfront:GetVpcOrigin", "cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy",
             "cloudfront:GetResponseHeadersPolicy", "cloudfront:ListTagsForResource",
         ), f"arn:{p}:cloudfront::*:*"),
-        allow("ReadTheWebAcl", ("wafv2:GetWebACL", "wafv2:ListTagsForResource"),
-              scope.arn("wafv2", "global/*", region=GLOBAL_REGION)),
-        allow("ReadCertificates", ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
-              scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
+        allow("ReadTheStacksCloudFrontFunctions", ("cloudfront:DescribeFunction", "cloudfront:GetFunction"),
+              f"arn:{p}:cloudfront::{scope.account}:function/{n}-*"),
+        allow("ReadTheWebAcl", ("wafv2:GetWebACL", "wafv2:GetIPSet", "wafv2:GetLoggingConfiguration",
+                                "wafv2:ListTagsForResource"), scope.arn("wafv2", "global/*", region=GLOBAL_REGION)),
+        # The CloudFront certificate in us-east-1, the load balancer's in the stack's region.
+        allow("ReadCertificates", ("acm:DescribeCertificate", "acm:ListTagsForCertificate"), scope.certificates),
         allow("ReadDnsZones", ("route53:GetHostedZone", "route53:ListResourceRecordSets",
                                "route53:ListTagsForResource"), f"arn:{p}:route53:::hostedzone/*"),
         allow("ReadDnsChanges", ("route53:GetChange",), f"arn:{p}:route53:::change/*"),
         allow("ReadTheStacksTopicSettings", ("sns:GetTopicAttributes", "sns:ListTagsForResource",
                                              "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes"),
               scope.arn("sns", f"{n}-*")),
+        allow("ReadTheStacksQueueSettings", ("sqs:GetQueueAttributes", "sqs:ListQueueTags"),
+              scope.arn("sqs", f"{n}-*")),
         # Scalable target ARNs carry generated ids: this account's targets in the stack's region.
         allow("ReadScalableTargetTags", ("application-autoscaling:ListTagsForResource",),
               scope.arn("application-autoscaling", "scalable-target/*")),
-        allow("ReadTheStacksAlarmTags", ("cloudwatch:ListTagsForResource",), scope.arn("cloudwatch", f"alarm:{n}-*")),
+        allow("ReadTheStacksAlarms", ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"), scope.alarms),
+        allow("ReadTheStacksDashboard", ("cloudwatch:GetDashboard",), scope.dashboards),
         allow("ReadKeySettings", ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
                                   "kms:ListResourceTags"), scope.arn("kms", "key/*")),
+        # User pools and the GuardDuty detector carry generated ids, and the trail and the ownership record
+        # account-wide names: each is the stack's by its stack tag.
+        allow("ReadTheStacksTaggedResources", (
+            "cognito-idp:DescribeUserPool", "cognito-idp:GetUserPoolMfaConfig", "cognito-idp:GetGroup",
+            "cognito-idp:DescribeUserPoolClient", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
+            "cloudtrail:GetInsightSelectors", "cloudtrail:ListTags", "guardduty:GetDetector", "ssm:GetParameter",
+            "ssm:ListTagsForResource",
+        ), [scope.arn("cognito-idp", "userpool/*"), scope.trail, scope.arn("guardduty", "detector/*"),
+            scope.account_parameters], StringEquals=scope.resource_tags),
+        allow("ReadTheStacksRules", ("events:DescribeRule", "events:ListTagsForResource", "events:ListTargetsByRule"),
+              scope.arn("events", f"rule/{n}-*")),
+        # CloudFront's log delivery is configured in us-east-1; deliveries are named by generated ids.
+        allow("ReadTheStacksLogDeliveries", ("logs:GetDeliverySource", "logs:GetDeliveryDestination",
+                                             "logs:GetDelivery", "logs:ListTagsForResource"), scope.log_deliveries),
+        allow("ReadTheStacksFunctions", (
+            "lambda:GetFunction", "lambda:ListVersionsByFunction", "lambda:GetFunctionCodeSigningConfig",
+        ), scope.arn("lambda", f"function:{n}-*")),
         # The NAT instance's AMI comes from AWS's public parameter.
         allow("ReadPublicAmiParameters", ("ssm:GetParameter", "ssm:GetParameters"), scope.public_ami_parameters),
     ]
@@ -264,8 +380,11 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
     """The deploy role's managed policies by part: together they exceed the 10 KiB IAM allows inline."""
     p, n = scope.partition, scope.prefix
     in_region = {"StringEquals": {"aws:RequestedRegion": scope.region}}
+    in_global_region = {"StringEquals": {"aws:RequestedRegion": GLOBAL_REGION}}
     within_boundary = {"iam:PermissionsBoundary": scope.role_boundary_arn}
-    read = read_statements(scope)
+    reads = read_statements(scope)
+    split = next(i for i, s in enumerate(reads) if s["Sid"] == "ReadScalableTargetTags")
+    read, read_services = reads[:split], reads[split:]
     network = [
         # EC2 ARNs carry generated ids, not names, and a tag condition would lock out the adopted default
         # security group (untagged until the program tags it): the actions are listed one by one, on this
@@ -287,7 +406,8 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
             "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:CreateListener",
             "elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener",
             "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:CreateRule",
-            "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
+            "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:AddTags",
             "elasticloadbalancing:RemoveTags",
         ), [scope.arn("elasticloadbalancing", f"loadbalancer/app/{n}-*/*"),
             scope.arn("elasticloadbalancing", f"targetgroup/{n}-*/*"),
@@ -295,15 +415,15 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
             scope.arn("elasticloadbalancing", f"listener-rule/app/{n}-*/*/*/*")]),
     ]
     compute = [
-        allow("EcsClusterAndServiceOfTheStack", (
+        # Task definition revisions are named `<family>:<revision>`, the family after the service.
+        allow("EcsClusterServicesAndTasksOfTheStack", (
             "ecs:CreateCluster", "ecs:DeleteCluster", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
             "ecs:PutClusterCapacityProviders", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService",
-            "ecs:TagResource", "ecs:UntagResource",
+            "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecs:UntagResource",
         ), [scope.arn("ecs", f"cluster/{n}-*"), scope.arn("ecs", f"service/{n}-*/*"),
             scope.arn("ecs", f"task-definition/{n}-*:*")]),
-        # Task definition revisions are registered and retired through actions that take no resource.
-        allow("EcsTaskDefinitionRevisions", ("ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"),
-              "*", **in_region),
+        # Retiring a revision takes no resource.
+        allow("EcsTaskDefinitionRetirement", ("ecs:DeregisterTaskDefinition",), "*", **in_region),
 
         allow("EcrRepositoryOfTheStack", (
             "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:TagResource", "ecr:UntagResource",
@@ -319,8 +439,13 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
             "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
             "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup",
             "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
-        ), [scope.arn("logs", f"log-group:{n}-*"), scope.arn("logs", f"log-group:/ecs/{n}-*"),
-            scope.arn("logs", f"log-group:{n}-*:*"), scope.arn("logs", f"log-group:/ecs/{n}-*:*")]),
+        ), scope.log_groups),
+        # The release probe (components/release_probe.py), named after the stack.
+        allow("FunctionsOfTheStack", (
+            "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:UpdateFunctionConfiguration",
+            "lambda:UpdateFunctionCode", "lambda:GetFunctionConfiguration", "lambda:TagResource",
+            "lambda:UntagResource",
+        ), scope.arn("lambda", f"function:{n}-*")),
         # Scalable target ARNs carry generated ids: this account's targets in the stack's region.
         allow("ServiceAutoscaling", (
             "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
@@ -356,6 +481,16 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
         allow("ServiceLinkedRolesOnFirstUse", ("iam:CreateServiceLinkedRole",),
               scope.iam("role/aws-service-role/*"),
               StringEquals={"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}),
+        # The administrators' sign-in: pools carry generated ids; created only tagged for the stack, and managed
+        # (with their groups and clients) only while they carry its tags.
+        allow("CreateUserPoolsTaggedForTheStack", ("cognito-idp:CreateUserPool",), "*",
+              StringEquals={"aws:RequestedRegion": scope.region, **scope.request_tags}),
+        allow("UserPoolsOfTheStack", (
+            "cognito-idp:UpdateUserPool", "cognito-idp:DeleteUserPool", "cognito-idp:SetUserPoolMfaConfig",
+            "cognito-idp:CreateGroup", "cognito-idp:UpdateGroup", "cognito-idp:DeleteGroup",
+            "cognito-idp:CreateUserPoolClient", "cognito-idp:UpdateUserPoolClient",
+            "cognito-idp:DeleteUserPoolClient", "cognito-idp:TagResource", "cognito-idp:UntagResource",
+        ), scope.arn("cognito-idp", "userpool/*"), StringEquals=scope.resource_tags),
         # Absolute: the pipeline never touches its own access, nor hands the CI policies to a stack role.
         deny("NeverChangeCiAccess", (
             "iam:Create*", "iam:Delete*", "iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Add*",
@@ -373,14 +508,16 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
     storage = [
         # Bucket configuration, objects (seed images, site assets, ALB logs on `force_destroy`) of the stack's
         # buckets only: verb wildcards, because the provider reads and writes a dozen bucket sub-configurations.
+        # The bucket-policy reads and writes include those CloudWatch Logs and WAF make with the caller's rights
+        # when they set up delivery into the log archives.
         allow("BucketsOfTheStack", ("s3:CreateBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
                                     "s3:PutBucket*", "s3:DeleteBucket*", "s3:GetEncryptionConfiguration",
                                     "s3:PutEncryptionConfiguration", "s3:GetLifecycleConfiguration",
                                     "s3:PutLifecycleConfiguration", "s3:GetAccelerateConfiguration",
                                     "s3:GetReplicationConfiguration"),
-              f"arn:{p}:s3:::{n}-*"),
+              scope.buckets),
         allow("ObjectsOfTheStacksBuckets", ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*"),
-              f"arn:{p}:s3:::{n}-*/*"),
+              [f"{bucket}/*" for bucket in scope.buckets]),
 
         allow("TableOfTheStack", (
             "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:Describe*",
@@ -389,40 +526,63 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
             # the seed items (aws.dynamodb.TableItem)
             "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         ), [scope.arn("dynamodb", f"table/{n}-*"), scope.arn("dynamodb", f"table/{n}-*/*")]),
+        # SQS names queues in their ARNs: the worker's queue and its dead-letter queue.
+        allow("QueuesOfTheStack", ("sqs:CreateQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:TagQueue",
+                                   "sqs:UntagQueue"), scope.arn("sqs", f"{n}-*")),
     ] + _state_statements(scope, write=True)
     edge = [
-        # CloudFront ARNs carry generated ids only; the distribution, its OAC, VPC origin and policies of this
-        # account. Invalidations publish a new frontend.
+        # CloudFront ARNs carry generated ids only: the distribution, its OAC, VPC origin and policies of this
+        # account. Invalidations publish a new frontend; AllowVendedLogDeliveryForResource lets CloudWatch's log
+        # delivery take the distribution's access logs (CloudFront standard logging v2).
         allow("CloudFrontOfThisAccount", (
-            "cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags",
             "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
-            "cloudfront:UntagResource", "cloudfront:CreateOriginAccessControl",
-            "cloudfront:UpdateOriginAccessControl", "cloudfront:DeleteOriginAccessControl",
-            "cloudfront:CreateVpcOrigin", "cloudfront:UpdateVpcOrigin", "cloudfront:DeleteVpcOrigin",
-            "cloudfront:CreateCachePolicy", "cloudfront:UpdateCachePolicy", "cloudfront:DeleteCachePolicy",
-            "cloudfront:CreateResponseHeadersPolicy", "cloudfront:UpdateResponseHeadersPolicy",
-            "cloudfront:DeleteResponseHeadersPolicy", "cloudfront:CreateOriginRequestPolicy",
-            "cloudfront:UpdateOriginRequestPolicy", "cloudfront:DeleteOriginRequestPolicy",
-            "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
+            "cloudfront:UntagResource", "cloudfront:UpdateOriginAccessControl", "cloudfront:DeleteOriginAccessControl",
+            "cloudfront:UpdateVpcOrigin", "cloudfront:DeleteVpcOrigin", "cloudfront:UpdateCachePolicy",
+            "cloudfront:DeleteCachePolicy", "cloudfront:UpdateResponseHeadersPolicy",
+            "cloudfront:DeleteResponseHeadersPolicy", "cloudfront:UpdateOriginRequestPolicy",
+            "cloudfront:DeleteOriginRequestPolicy", "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
+            "cloudfront:AllowVendedLogDeliveryForResource",
         ), f"arn:{p}:cloudfront::{scope.account}:*"),
+        # CloudFront's Create actions take no resource (SAR): those that accept tags only with the stack's.
+        allow("CreateCloudFrontResourcesTaggedForTheStack", (
+            "cloudfront:CreateDistribution", "cloudfront:CreateVpcOrigin", "cloudfront:CreateFunction",
+        ), "*", StringEquals={"aws:RequestedRegion": GLOBAL_REGION, **scope.request_tags}),
+        allow("CreateCloudFrontPoliciesAndMetrics", (
+            "cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy",
+            "cloudfront:CreateResponseHeadersPolicy", "cloudfront:CreateMonitoringSubscription",
+            "cloudfront:DeleteMonitoringSubscription",
+        ), "*", **in_global_region),
+        # Functions are named: the stack's router.
+        allow("CloudFrontFunctionsOfTheStack", ("cloudfront:UpdateFunction", "cloudfront:PublishFunction",
+                                                "cloudfront:DeleteFunction"),
+              f"arn:{p}:cloudfront::{scope.account}:function/{n}-*"),
 
         allow("WebAclOfTheStack", (
-            "wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource",
-            "wafv2:UntagResource",
+            "wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:CreateIPSet",
+            "wafv2:UpdateIPSet", "wafv2:DeleteIPSet", "wafv2:PutLoggingConfiguration",
+            "wafv2:DeleteLoggingConfiguration", "wafv2:TagResource", "wafv2:UntagResource",
         ), [scope.arn("wafv2", f"global/webacl/{n}-*/*", region=GLOBAL_REGION),
+            scope.arn("wafv2", f"global/ipset/{n}-*/*", region=GLOBAL_REGION),
             scope.arn("wafv2", "global/managedruleset/*/*", region=GLOBAL_REGION)]),
         # Capacity checks take no resource.
-        allow("WebAclCapacity", ("wafv2:CheckCapacity",), "*",
-              StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
+        allow("WebAclCapacity", ("wafv2:CheckCapacity",), "*", **in_global_region),
+        # WAF sets up its delivery into the log bucket with the legacy vended-logs calls, which take no resource.
+        allow("WebAclLogDelivery", ("logs:CreateLogDelivery", "logs:DeleteLogDelivery"), "*", **in_global_region),
 
-        # Certificate ARNs carry generated ids; requesting one takes no resource.
-        allow("RequestSiteCertificate", ("acm:RequestCertificate",), "*",
-              StringEquals={"aws:RequestedRegion": GLOBAL_REGION}),
-        allow("SiteCertificate", ("acm:DeleteCertificate", "acm:AddTagsToCertificate",
-                                  "acm:RemoveTagsFromCertificate"),
-              scope.arn("acm", "certificate/*", region=GLOBAL_REGION)),
+        # Certificate ARNs carry generated ids; requesting one takes no resource. CloudFront's certificate lives
+        # in us-east-1, the load balancer's (a custom domain's origin name) in the stack's region.
+        allow("RequestCertificates", ("acm:RequestCertificate",), "*",
+              StringEquals={"aws:RequestedRegion": scope.regions}),
+        allow("Certificates", ("acm:DeleteCertificate", "acm:AddTagsToCertificate",
+                               "acm:RemoveTagsFromCertificate"), scope.certificates),
         # The hosted zone comes from a lookup, so its id is unknown here: record changes in this account's zones.
         allow("SiteDnsRecords", ("route53:ChangeResourceRecordSets",), f"arn:{p}:route53:::hostedzone/*"),
+        # CloudFront's log delivery, configured in us-east-1: named sources and destinations, deliveries by id.
+        allow("LogDeliveriesOfTheStack", (
+            "logs:PutDeliverySource", "logs:DeleteDeliverySource", "logs:PutDeliveryDestination",
+            "logs:DeleteDeliveryDestination", "logs:CreateDelivery", "logs:UpdateDeliveryConfiguration",
+            "logs:DeleteDelivery", "logs:TagResource", "logs:UntagResource",
+        ), scope.log_deliveries),
     ]
     operations = [
         allow("ParametersOfTheStack", (
@@ -438,23 +598,52 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
         allow("AlarmsOfTheStack", (
             "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
             "cloudwatch:UntagResource", "cloudwatch:EnableAlarmActions", "cloudwatch:DisableAlarmActions",
-        ), [scope.arn("cloudwatch", f"alarm:{n}-*"),
-            scope.arn("cloudwatch", f"alarm:TargetTracking-service/{n}-*")]),
+        ), scope.alarms),
         # KMS keys have no names in their ARNs: create only with the stack's tags, manage only keys carrying them.
         allow("CreateKeysTaggedForTheStack", ("kms:CreateKey",), "*",
-              StringEquals={"aws:RequestedRegion": scope.region, "aws:RequestTag/project": scope.project,
-                             "aws:RequestTag/stack": scope.stack}),
+              StringEquals={"aws:RequestedRegion": scope.region, **scope.request_tags}),
         allow("TagNewKeysForTheStack", ("kms:TagResource",), scope.arn("kms", "key/*"),
-              StringEquals={"aws:RequestTag/project": scope.project, "aws:RequestTag/stack": scope.stack}),
+              StringEquals=scope.request_tags),
         allow("KeysOfTheStack", (
             "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription",
             "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:TagResource", "kms:UntagResource",
             "kms:Decrypt", "kms:GenerateDataKey*",
-        ), scope.arn("kms", "key/*"),
-            StringEquals={"aws:ResourceTag/project": scope.project, "aws:ResourceTag/stack": scope.stack}),
+        ), scope.arn("kms", "key/*"), StringEquals=scope.resource_tags),
     ]
-    parts = {"read": read, "network": network, "compute": compute, "identity": identity, "storage": storage,
-             "edge": edge, "operations": operations}
+    operations += [
+        # The account's trail and detector and their ownership record (components/account.py): fixed names or
+        # generated ids, the same in every stack of the account, so each is this stack's by its stack tag. A
+        # stack creates them only tagged as its own and changes only those tagged so: dev's pipeline cannot stop,
+        # change or delete what prd owns, and a second claimant fails as the component intends.
+        allow("ClaimTheAccountDetection", ("cloudtrail:CreateTrail", "cloudtrail:AddTags", "ssm:PutParameter",
+                                           "ssm:AddTagsToResource"),
+              [scope.trail, scope.account_parameters], StringEquals=scope.request_tags),
+        allow("CreateTheDetectorTaggedForTheStack", ("guardduty:CreateDetector",), "*",
+              StringEquals={"aws:RequestedRegion": scope.region, **scope.request_tags}),
+        allow("TheAccountDetectionThisStackOwns", (
+            "cloudtrail:UpdateTrail", "cloudtrail:DeleteTrail", "cloudtrail:StartLogging", "cloudtrail:StopLogging",
+            "cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors", "cloudtrail:AddTags",
+            "cloudtrail:RemoveTags", "guardduty:UpdateDetector", "guardduty:DeleteDetector", "guardduty:TagResource",
+            "guardduty:UntagResource", "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource",
+            "ssm:RemoveTagsFromResource",
+        ), [scope.trail, scope.arn("guardduty", "detector/*"), scope.account_parameters],
+            StringEquals=scope.resource_tags),
+        # EventBridge names rules: the stack's, on the default bus, targeting the stack's alarm topic.
+        allow("RulesOfTheStack", ("events:PutRule", "events:DeleteRule", "events:TagResource",
+                                  "events:UntagResource", "events:PutTargets", "events:RemoveTargets"),
+              scope.arn("events", f"rule/{n}-*")),
+        allow("DashboardOfTheStack", ("cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"), scope.dashboards),
+        # The alarm channel in Slack: Chatbot takes its calls in chatbot_region, and creating a configuration
+        # takes no resource, so it is held to the stack's tags; the configuration is then named after the stack.
+        allow("CreateChatChannelsTaggedForTheStack", ("chatbot:CreateSlackChannelConfiguration",), "*",
+              StringEquals={"aws:RequestedRegion": scope.chatbot_region, **scope.request_tags}),
+        allow("ChatChannelsOfTheStack", (
+            "chatbot:UpdateSlackChannelConfiguration", "chatbot:DeleteSlackChannelConfiguration",
+            "chatbot:TagResource", "chatbot:UntagResource",
+        ), f"arn:{p}:chatbot::{scope.account}:chat-configuration/slack-channel/{n}-*"),
+    ]
+    parts = {"read": read, "read-services": read_services, "network": network, "compute": compute,
+             "identity": identity, "storage": storage, "edge": edge, "operations": operations}
     assert tuple(parts) == DEPLOY_POLICY_PARTS
     return {part: document(*statements) for part, statements in parts.items()}
 

@@ -11,6 +11,7 @@ cache hit ratio only where the distribution's additional metrics are on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -28,7 +29,7 @@ class ServiceMetrics:
     title: str
     cluster_name: pulumi.Input[str]
     service_name: pulumi.Input[str]
-    target_group_suffixes: list[pulumi.Input[str]] = field(default_factory=list)
+    target_group_suffixes: Sequence[pulumi.Input[str]] = field(default_factory=list)
     """The service's target groups (blue and green) behind the load balancer; none for the worker."""
 
 

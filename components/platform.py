@@ -136,6 +136,12 @@ class FargatePlatform(pulumi.ComponentResource):
     listener_protocol: str
     release_role_arn: pulumi.Output[str]
     """The role ECS assumes to move a blue/green release's traffic (AmazonECSInfrastructureRolePolicyForLoadBalancers)."""
+    release_probe_token: pulumi.Output[str]
+    """The value of the release-probe header (components/service.py) the stack's test listener rules admit: it
+    reaches a release's new revision before the release is done, through CloudFront too, so it must not be public.
+    Derived from the load balancer's ARN, which only this account sees and which carries AWS's random id: stable for
+    the load balancer's life, different from stack to stack. Not a Pulumi secret: the state holds that ARN in
+    clear, so whoever reads the state could derive the token anyway."""
     alarm_topic_arn: pulumi.Input[str]
     log_retention_days: int
     exec_enabled: bool
@@ -186,6 +192,7 @@ class FargatePlatform(pulumi.ComponentResource):
         self.container_insights = config.container_insights != "off"
         self.vpc_id = args.vpc_id
         self.alb_arn = alb.arn
+        self.release_probe_token = alb.arn.apply(lambda value: hashlib.sha256(value.encode()).hexdigest()[:32])
         self.alb_arn_suffix = alb.arn_suffix
         self.alb_dns_name = alb.dns_name
         self.alb_zone_id = alb.zone_id

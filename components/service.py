@@ -20,7 +20,6 @@ Without a route (the worker), the service scales on its queue's backlog per task
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -74,6 +73,20 @@ class QueueScaling:
 
 
 @dataclass(frozen=True)
+class ReleaseHook:
+    """A Lambda function ECS invokes at POST_TEST_TRAFFIC_SHIFT of a blue/green release, and the role it invokes it
+    with (components/release_probe.py): production traffic moves only once it answers SUCCEEDED."""
+
+    function_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+
+
+def ecs_service_prefix(name: str) -> str:
+    """The stable part of a FargateService's ECS service name: Pulumi appends `-` and 7 random characters to it."""
+    return f"{name}-service"
+
+
+@dataclass(frozen=True)
 class FargateServiceArgs:
     platform: FargatePlatform
     size: ServiceConfig | WorkerServiceConfig
@@ -91,7 +104,10 @@ class FargateServiceArgs:
     read_only: bool = False
     """The service writes no data: its resources carry `access: read-only`, which a policy holds its roles to."""
     release_probe_token: Optional[pulumi.Input[str]] = None
-    """The value of the release-probe header the test listener rule admits."""
+    """The value of the release-probe header the test listener rule admits; the platform's when not given."""
+    release_hook: Optional[ReleaseHook] = None
+    """Blue/green, canary and linear releases wait at POST_TEST_TRAFFIC_SHIFT for this hook (rolling ones have no
+    test traffic and ignore it)."""
     permissions_boundary_arn: Optional[pulumi.Input[str]] = None
 
 
@@ -141,7 +157,7 @@ class FargateService(pulumi.ComponentResource):
         strategy = STRATEGY[size.release] if isinstance(size, ServiceConfig) and args.route else "ROLLING"
         desired = size.desired_count if isinstance(size, ServiceConfig) else size.min_count
         service = aws.ecs.Service(
-            f"{name}-service", cluster=platform.cluster_arn, task_definition=task_definition.arn,
+            ecs_service_prefix(name), cluster=platform.cluster_arn, task_definition=task_definition.arn,
             desired_count=desired, platform_version="LATEST",
             capacity_provider_strategies=[{"capacity_provider": size.capacity_provider, "weight": 1, "base": 0}],
             network_configuration={"subnets": args.subnet_ids, "assign_public_ip": False,
@@ -300,7 +316,9 @@ class FargateService(pulumi.ComponentResource):
                 f"{name}-release-probe", listener_arn=platform.listener_arn, priority=route.priority * 10 - 1,
                 conditions=[{"path_pattern": {"values": list(route.path_patterns)}},
                             {"http_header": {"http_header_name": RELEASE_PROBE_HEADER,
-                                             "values": [args.release_probe_token or _token(name)]}}],
+                                             "values": [args.release_probe_token
+                                                        if args.release_probe_token is not None
+                                                        else platform.release_probe_token]}}],
                 actions=forward(), tags={"Name": f"{name}-release-probe", **self._tags}, opts=owned_by_ecs)
             rules.append(test)
             balancer["advanced_configuration"] = {
@@ -382,6 +400,12 @@ class FargateService(pulumi.ComponentResource):
         elif strategy == "LINEAR":
             configuration["linear_configuration"] = {"step_percent": size.linear_step_percent,
                                                      "step_bake_time_in_minutes": str(size.step_minutes)}
+        hook = self._args.release_hook
+        if hook is not None:
+            # After the test listener rule points at the new revision and before any production traffic moves:
+            # the hook probes the new revision through that rule, and FAILED rolls the release back.
+            configuration["lifecycle_hooks"] = [{"hook_target_arn": hook.function_arn, "role_arn": hook.role_arn,
+                                                 "lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"]}]
         return configuration
 
     # --- scaling ---------------------------------------------------------------------------------------------
@@ -516,7 +540,3 @@ class FargateService(pulumi.ComponentResource):
             treat_missing_data="breaching", alarm_actions=[platform.alarm_topic_arn],
             ok_actions=[platform.alarm_topic_arn], opts=self._child)
 
-
-def _token(name: str) -> str:
-    """A stand-in probe token, for a service declared without the stack's."""
-    return hashlib.sha256(name.encode()).hexdigest()[:32]

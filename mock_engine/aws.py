@@ -57,7 +57,10 @@ class WebstackMocks(pulumi.runtime.Mocks):
                          arnSuffix=f"targetgroup/{physical}/0123456789")
             resource_id = state["arn"]
         elif typ == "aws:lb/listener:Listener":
-            state["arn"] = _arn("elasticloadbalancing", self.region, f"listener/app/{physical}/0123456789/abc")
+            # listener/app/<load balancer name>/<load balancer id>/<listener id>, as ELB names them
+            balancer = str(inputs.get("loadBalancerArn") or "").split(":loadbalancer/app/", 1)[-1]
+            state["arn"] = _arn("elasticloadbalancing", self.region,
+                                f"listener/app/{balancer or physical + '/0123456789'}/abc")
             resource_id = state["arn"]
         elif typ == "aws:ecr/repository:Repository":
             state["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
@@ -106,8 +109,10 @@ class WebstackMocks(pulumi.runtime.Mocks):
         elif typ == "aws:cloudfront/function:Function":
             state["arn"] = f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{physical}"
         elif typ == "aws:lb/listenerRule:ListenerRule":
-            state["arn"] = _arn("elasticloadbalancing", region, f"listener-rule/app/{name}/0123456789/abc/"
-                                                                f"{self.counter:016x}")
+            # listener-rule/app/<load balancer name>/<load balancer id>/<listener id>/<rule id>
+            listener = str(inputs.get("listenerArn") or "").split(":listener/app/", 1)[-1]
+            listener = listener or f"{name}/0123456789/abc"
+            state["arn"] = _arn("elasticloadbalancing", region, f"listener-rule/app/{listener}/{self.counter:016x}")
             resource_id = state["arn"]
         elif typ == "aws:cloudwatch/dashboard:Dashboard":
             state["dashboardArn"] = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{inputs.get('dashboardName')}"
@@ -126,6 +131,16 @@ class WebstackMocks(pulumi.runtime.Mocks):
         elif typ == "aws:cloudwatch/eventRule:EventRule":
             state["arn"] = _arn("events", region, f"rule/{physical}")
             resource_id = physical
+        elif typ == "aws:lambda/function:Function":  # Lambda's ARNs name functions after a colon, not a slash
+            state.update(arn=_arn("lambda", region, f"function:{physical}"), version="$LATEST", state="Active")
+            state.update(qualifiedArn=f"{state['arn']}:$LATEST",
+                         invokeArn=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}"
+                                   "/invocations")
+            resource_id = physical
+        elif typ == "aws:wafv2/ipSet:IpSet":  # <scope>/ipset/<name>/<id>, like the web ACL's
+            scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+            resource_id = f"{self.counter:08x}-ipset"
+            state["arn"] = _arn("wafv2", region, f"{scope}/ipset/{physical}/{resource_id}")
         elif typ == "aws:wafv2/webAcl:WebAcl":
             scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
             state["arn"] = _arn("wafv2", region, f"{scope}/webacl/{physical}/{self.counter:08x}")

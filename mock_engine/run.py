@@ -30,6 +30,9 @@ from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 from .aws import WebstackMocks  # noqa: E402
 from .capture import Capture, CapturingMonitor, StackRunFailed  # noqa: E402
+from .speed import without_engine_overheads  # noqa: E402
+
+without_engine_overheads()
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:

@@ -2,12 +2,16 @@
 
 Documents are read wherever they live: `aws.iam.RolePolicy` / `Policy` / `UserPolicy` / `GroupPolicy` (`policy`),
 a role's `inlinePolicies[].policy`, and a role's `assumeRolePolicy` for trust.
+
+A service that writes no data says so with the tag `access: read-only` on its task definition and roles
+(components/service.py); `iam-read-only-service-cannot-write` follows the tag to every permission its roles hold.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Iterator
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
@@ -198,6 +202,182 @@ def no_conflicting_role_policy_management(args: StackValidationArgs, report_viol
     each_known([r for r in args.resources if r.resource_type == ROLE], judge)
 
 
+# --- a read-only service holds no write ------------------------------------------------------------------------
+
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+READ_ONLY_TAG = ("access", "read-only")
+TASK_ROLE_KEYS = ("taskRoleArn", "executionRoleArn")
+# Verbs of actions that change stored data, its configuration or who may reach it (IAM's Write, Permissions
+# management and Tagging access levels, by the name's leading verb). Matched case-insensitively, as IAM matches
+# actions; a verb is a prefix of the action name (`Put` covers PutItem, PutObject, PutRecordBatch ...).
+WRITE_VERBS = (
+    "Put", "Update", "Delete", "Create", "BatchWrite", "Write", "Send", "Publish", "Restore", "Copy", "Upload",
+    "Replace", "Tag", "Untag", "Modify", "Import", "Start", "Stop", "Change", "Set", "Attach", "Detach", "Abort",
+    "Complete", "Add", "Remove", "Purge", "TransactWrite", "PartiQLInsert", "PartiQLUpdate", "PartiQLDelete",
+    "Execute", "BatchExecute", "Reboot", "Enable", "Disable", "Increase", "Decrease", "Merge", "Split", "Register",
+    "Deregister", "Associate", "Disassociate", "Reset", "Rotate", "Cancel", "Apply", "Promote", "Failover",
+    "Backtrack", "Revoke", "Authorize", "Schedule", "Replicate", "Rename", "Bypass", "Initiate",
+)
+# Data services and the action names of theirs that write, as IAM patterns. Services whose writes are operational
+# (logs, ssmmessages, ecr) are not listed: a task cannot start or log without them.
+DATA_WRITES: dict[str, tuple[str, ...]] = {
+    **{service: tuple(f"{verb}*" for verb in WRITE_VERBS) for service in (
+        "dynamodb", "dax", "s3", "s3express", "s3-object-lambda", "sqs", "kinesis", "firehose", "aoss",
+        "rds", "rds-data", "secretsmanager", "elasticfilesystem", "glacier", "backup")},
+    "sns": tuple(f"{verb}*" for verb in (*WRITE_VERBS, "Subscribe", "Unsubscribe", "Confirm")),
+    # OpenSearch: its domains' writes, and the data plane's, which are HTTP verbs.
+    "es": (*(f"{verb}*" for verb in WRITE_VERBS), "ESHttpPut", "ESHttpPost", "ESHttpPatch", "ESHttpDelete"),
+    # Systems Manager: its parameters only (commands and sessions are no stored data).
+    "ssm": ("PutParameter", "DeleteParameter*", "LabelParameterVersion", "UnlabelParameterVersion"),
+    # KMS: encrypting is writing ciphertext only this key opens; the key's own lifecycle decides whether any data
+    # it encrypted stays readable.
+    "kms": ("Encrypt", "ReEncrypt*", "GenerateDataKey*", *(f"{verb}*" for verb in WRITE_VERBS)),
+}
+
+
+@lru_cache(maxsize=4096)
+def _patterns_overlap(first: str, second: str) -> bool:
+    """Whether two IAM wildcard patterns (`*` any run, `?` one character, case-insensitive) match a common name:
+    a search over both patterns' positions, each step reading one character both accept."""
+    a, b = first.lower(), second.lower()
+    seen: set[tuple[int, int]] = set()
+    frontier = [(0, 0)]
+    while frontier:
+        i, j = frontier.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(a) and j == len(b):
+            return True
+        # A star may match nothing.
+        if i < len(a) and a[i] == "*":
+            frontier.append((i + 1, j))
+        if j < len(b) and b[j] == "*":
+            frontier.append((i, j + 1))
+        if i < len(a) and j < len(b) and (a[i] in "*?" or b[j] in "*?" or a[i] == b[j]):
+            # Both read one character; a star stays where it is to read more.
+            frontier.append((i if a[i] == "*" else i + 1, j if b[j] == "*" else j + 1))
+    return False
+
+
+def data_write(action: str) -> str | None:
+    """The data write an allowed action (or action pattern) could be, as `service:name`, or None."""
+    service, _, name = action.partition(":")
+    if action == "*":
+        return "*"
+    for data_service, writes in DATA_WRITES.items():
+        if not _patterns_overlap(service, data_service):
+            continue
+        for write in writes:
+            if _patterns_overlap(name, write):
+                return f"{data_service}:{write}"
+    return None
+
+
+def _tagged_read_only(resource: PolicyResource) -> bool:
+    tags = known(resource.props, "tags") or {}
+    return isinstance(tags, Mapping) and tags.get(READ_ONLY_TAG[0]) == READ_ONLY_TAG[1]
+
+
+def _role_arn_names(arn: Any) -> str | None:
+    # arn:aws:iam::<account>:role/<path/><name>: the name is the last segment.
+    return str(arn).rsplit("/", 1)[-1] if isinstance(arn, str) and ":role/" in arn else None
+
+
+def _referenced(resource: PolicyResource, key: str, type_: str, candidates: list[PolicyResource],
+                named: str | None) -> list[PolicyResource]:
+    """The resources of `type_` an input points at: by property dependency, else by the explicit name in the
+    ARN or name it holds."""
+    by_dependency = [r for r in resource.property_dependencies.get(key, []) if r.resource_type == type_]
+    if by_dependency or not named:
+        return by_dependency
+    return [r for r in candidates if known(r.props, "name") == named]
+
+
+def _inline_and_standalone(role: PolicyResource, resources: list[PolicyResource]) -> Iterator[tuple[str, Any]]:
+    for index, inline in enumerate(as_list(known(role.props, "inlinePolicies"))):
+        yield f"its inlinePolicies[{index}]", get(inline, "policy")
+    role_name = known(role.props, "name")
+    for resource in resources:
+        if resource.resource_type != ROLE_POLICY:
+            continue
+        targets = _roles_referenced(resource)
+        if role in targets or (not targets and role_name and known(resource.props, "role") == role_name):
+            yield f"RolePolicy {resource.name}", get(resource.props, "policy")
+
+
+def _attached(role: PolicyResource, resources: list[PolicyResource]) -> Iterator[tuple[str, Any]]:
+    """Per attached policy: its ARN, and (the resource that attaches it, the input naming it)."""
+    role_name = known(role.props, "name")
+    for arn in as_list(known(role.props, "managedPolicyArns")):
+        yield str(arn), (role, "managedPolicyArns")
+    for resource in resources:
+        if resource.resource_type not in (ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT):
+            continue
+        targets = _roles_referenced(resource)
+        named = known(resource.props, "role") == role_name or role_name in as_list(known(resource.props, "roles"))
+        if role in targets or (not targets and role_name and named):
+            yield str(known(resource.props, "policyArn") or ""), (resource, "policyArn")
+
+
+def _judge_document(where: str, document: Any, role: PolicyResource, service: str,
+                    report_violation: ReportViolation, urn: str) -> None:
+    for statement in statements(document):
+        if not allows(statement):
+            continue  # a Deny restricts; it grants nothing
+        intro = f"Role {role.name} of read-only {service}: {sid(statement)} of {where}"
+        if "NotAction" in statement:
+            report_violation(f"{intro} allows NotAction, i.e. every other action, writes included.", urn)
+        for action in _actions(statement):
+            write = data_write(action)
+            if write:
+                shown = action if write in ("*", action) else f"{action} (which matches {write})"
+                report_violation(f"{intro} allows {shown}, a write to stored data.", urn)
+
+
+def read_only_service_cannot_write(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    readable = set(settings("iam-read-only-service-cannot-write", args).get("readOnlyManagedPolicies", []))
+    resources = list(args.resources)
+    roles = [r for r in resources if r.resource_type == ROLE]
+    policies = [r for r in resources if r.resource_type == POLICY]
+
+    # The roles a read-only service runs with: its task definitions' task and execution roles, and roles that
+    # carry the tag themselves.
+    held: dict[str, tuple[PolicyResource, str]] = {}
+    for resource in resources:
+        if not _tagged_read_only(resource):
+            continue
+        if resource.resource_type == ROLE:
+            held.setdefault(resource.urn, (resource, f"role {resource.name}"))
+        if resource.resource_type == TASK_DEFINITION:
+            for key in TASK_ROLE_KEYS:
+                arn = known(resource.props, key)
+                found = _referenced(resource, key, ROLE, roles, _role_arn_names(arn))
+                if arn and not found:
+                    report_violation(f"Task definition {resource.name} is tagged access: read-only, but its {key} "
+                                     f"{arn} is no role of this stack, so no rule can show it writes nothing.",
+                                     resource.urn)
+                for role in found:
+                    held.setdefault(role.urn, (role, f"task definition {resource.name}"))
+
+    def judge(entry: tuple[PolicyResource, str]) -> None:
+        role, service = entry
+        for where, document in _inline_and_standalone(role, resources):
+            _judge_document(where, document, role, service, report_violation, role.urn)
+        for arn, (attacher, key) in _attached(role, resources):
+            declared = _referenced(attacher, key, POLICY, policies, arn.rsplit("/", 1)[-1] if arn else None)
+            if declared:
+                for policy in declared:
+                    _judge_document(f"attached policy {policy.name}", get(policy.props, "policy"), role, service,
+                                    report_violation, attacher.urn)
+            elif arn not in readable:
+                report_violation(f"Role {role.name} of read-only {service} attaches {arn or 'a policy'}, whose "
+                                 "document the stack does not declare: nothing shows it grants no write.",
+                                 attacher.urn)
+
+    each_known(list(held.values()), judge)
+
+
 POLICIES = [
     resource_policy(
         "iam-no-wildcard-actions", no_wildcard_actions, types=PERMISSION_DOCUMENT_HOLDERS, level=MANDATORY,
@@ -226,6 +406,22 @@ POLICIES = [
         "iam-no-admin-managed-policies", no_admin_managed_policies, types=(ROLE, *ATTACHMENTS), level=MANDATORY,
         description="No AdministratorAccess, IAMFullAccess or PowerUserAccess attachments (checkov CKV_AWS_274).",
         fix="Attach a policy scoped to the resources the principal manages."),
+    stack_policy(
+        "iam-read-only-service-cannot-write", read_only_service_cannot_write, level=MANDATORY,
+        description="No role of a read-only service (tag access: read-only on its task definition or the role) can "
+                    "write stored data: no Allow, in its inline, standalone or attached policies, of a write action "
+                    "(Put, Update, Delete, Create, BatchWrite, Send, Publish, Copy, Upload, Tag, Modify, Start, "
+                    "Set, Attach, ...) or of a wildcard that could match one (\"*\", \"s3:*\", "
+                    "\"dynamodb:*Item\"), on DynamoDB, S3, SQS, SNS, Kinesis, Firehose, OpenSearch, RDS, Secrets "
+                    "Manager, EFS, Backup, SSM parameters, or KMS encryption. The operational writes every task "
+                    "makes are no data writes and pass: the execution role's logs:CreateLogStream and "
+                    "logs:PutLogEvents, ECS Exec's ssmmessages channels. Source: the design card's "
+                    "least-privilege rule; AWS Well-Architected SEC03-BP02 (grant least privilege access); IAM "
+                    "User Guide, security best practices (apply least-privilege permissions).",
+        fix="Give the read-only service's task role read actions only (components/access.py public_api: "
+            "dynamodb:GetItem/Scan, s3:GetObject); a service that must write drops read_only=True and gets its "
+            "own grants; an AWS-managed policy known to grant no write goes into readOnlyManagedPolicies in "
+            "policies/policy-config.json."),
     stack_policy(
         "iam-no-conflicting-role-policy-management", no_conflicting_role_policy_management, level=MANDATORY,
         description="A role's inline and managed policies each have one owner: the role's inlinePolicies / "

@@ -114,6 +114,9 @@ def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
     resources = list(capture.resources)
     by_urn = {r.urn: r for r in resources}
     stack_resources = _stack_resources(resources, by_urn)
+    # What each resource policy is handed, built once per resource rather than once per policy: the proxies are
+    # read-only, and building them is most of what a cheap policy costs.
+    handed = [(r, unknown_checking_proxy(dict(r.inputs)), _options(r), _provider(r, by_urn)) for r in resources]
     result = StackResult(capture.stack, len(resources))
 
     for policy in policies:
@@ -140,10 +143,9 @@ def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
 
         if isinstance(policy, ResourceValidationPolicy):
             validate_resource = policy.validate
-            for resource in resources:
-                resource_args = ResourceValidationArgs(resource.type, unknown_checking_proxy(dict(resource.inputs)),
-                                                       resource.urn, resource.name, _options(resource),
-                                                       _provider(resource, by_urn), settings)
+            for resource, props, options, provider in handed:
+                resource_args = ResourceValidationArgs(resource.type, props, resource.urn, resource.name, options,
+                                                       provider, settings)
                 judge(lambda report, args=resource_args: validate_resource(args, report),
                       resource.type, resource.name, resource.urn)
         elif isinstance(policy, StackValidationPolicy):

@@ -25,11 +25,14 @@ Each operation lists calls, one a line: `<action> <target> [<key>...]`.
   `{arn}`, `{generated}` (an id AWS assigns on creation), and dotted paths into the resource: `{inputs.x.y}`,
   `{state.x}`; for invokes `{args.x}` and `{result.x}`. `{inputs.role>name}` follows a reference: the declared
   resource whose id, ARN or name is the value, then its field. `a[].b` expands a list (one request per value).
-  `|last` keeps the text after the last `/`. A trailing `?` (`{inputs.taskRoleArn?}`) marks an optional input:
-  without it the provider makes no such call.
+  `|last` keeps the text after the last `/`, `|first` the text before the first `/` (an S3 object ARN's
+  bucket). A trailing `?` (`{inputs.taskRoleArn?}`) marks an optional input: without it the provider makes no such
+  call.
 - Keys add request context: `tags` (aws:RequestTag/<k> and aws:TagKeys of the tags the request sets: the
   provider's default tags and the resource's own), `resource-tags` (aws:ResourceTag/<k> of the tags the resource
-  carries), `boundary` or `boundary=<template>` (iam:PermissionsBoundary), `policy=<template>` (iam:PolicyARN),
+  carries), `resource-tags=<path>` (those of the resource the path refers to, when the call acts on another
+  resource: a group's calls on its user pool), `boundary` or `boundary=<template>` (iam:PermissionsBoundary),
+  `policy=<template>` (iam:PolicyARN),
   `passed-to=<service>` (iam:PassedToService), `service-name=<service>` (iam:AWSServiceName), `region=<name>`
   (the call goes to another region than the resource's), `when=<path>` or `when=<path>~<regex>` (made only when
   the input is set, or one of its values matches), and `data` (the call returns stored data, see below).
@@ -66,7 +69,7 @@ GLOBAL_REGION = "us-east-1"
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _KEYS = ("tags", "resource-tags", "boundary", "data")
-_VALUED_KEYS = ("boundary", "policy", "passed-to", "service-name", "region", "when")
+_VALUED_KEYS = ("boundary", "policy", "passed-to", "service-name", "region", "when", "resource-tags")
 
 
 class TableError(ValueError):
@@ -79,7 +82,8 @@ class Call:
     target: str
     """An ARN template, or `*`."""
     tags: bool = False
-    resource_tags: bool = False
+    resource_tags: bool | str = False
+    """True: the resource's own tags; a path (`inputs.userPoolId`): the tags of the resource it refers to."""
     boundary: str | None = None
     policy: str | None = None
     passed_to: str | None = None

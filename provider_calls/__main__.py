@@ -12,13 +12,7 @@ from mock_engine import run_stack, stacks
 
 from . import load
 from .check import check
-
-EXAMPLE_CI = {"repository": "acme/webstack"}
-EVERYTHING = {
-    "webstack:site": {"domain": "shop.example.com", "hostedZone": "example.com", "waf": True},
-    "webstack:api": {"accessLogs": True, "execEnabled": True, "alarmEmail": "ops@example.com"},
-    "webstack:network": {"flowLogs": True, "interfaceEndpoints": True},
-}
+from .settings import EXAMPLE_CI, OBJECT_LOCK, everything
 
 
 def main(argv: list[str]) -> int:
@@ -28,8 +22,11 @@ def main(argv: list[str]) -> int:
                         help="the stack file's settings only (default: every optional resource switched on)")
     args = parser.parse_args(argv)
     table, failed = load(), False
-    for stack in args.stacks:
-        overrides = {"webstack:ci": EXAMPLE_CI, **({} if args.as_configured else EVERYTHING)}
+    runs = [(stack, {"webstack:ci": EXAMPLE_CI, **({} if args.as_configured else everything(stack))})
+            for stack in args.stacks]
+    if not args.as_configured and "prd" in args.stacks:
+        runs.append(("prd", {"webstack:ci": EXAMPLE_CI, **OBJECT_LOCK}))
+    for stack, overrides in runs:
         report = check(run_stack(stack, overrides), table)
         rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         for type_, _, deploy, preview in report.checked:
@@ -39,7 +36,8 @@ def main(argv: list[str]) -> int:
             row[2] += preview is not None
             row[3] += bool(preview) if preview is not None else 0
         width = max(map(len, rows), default=10)
-        print(f"\n{stack}: {len(report.checked)} requests, {len(report.findings)} findings")
+        settings = ", ".join(sorted(k for k in overrides if k != "webstack:ci")) or "as configured"
+        print(f"\n{stack} ({settings}): {len(report.checked)} requests, {len(report.findings)} findings")
         print(f"{'type'.ljust(width)}  deploy allows   preview allows")
         for type_ in sorted(rows):
             calls, deploy, reads, preview = rows[type_]

@@ -77,6 +77,13 @@ class Resolver:
     def tags(self, resource: Resource) -> dict[str, str]:
         return {**self.default_tags(resource.provider), **(resource.inputs.get("tags") or {})}
 
+    def referenced_tags(self, subject: Subject, view: dict[str, Any], path: str, where: str) -> dict[str, str]:
+        """The tags of the resource `path` refers to (by its id, ARN or name)."""
+        found = [self._by_ref[v] for v in self.values(subject, view, path) if isinstance(v, str) and v in self._by_ref]
+        if not found:
+            raise TableError(f"{where}: resource-tags={path} names no resource the stack declares")
+        return self.tags(found[0])
+
     # --- values --------------------------------------------------------------------------------------------
 
     def values(self, subject: Subject, view: dict[str, Any], path: str) -> list[Any]:
@@ -98,9 +105,12 @@ class Resolver:
                     found.extend(value if expand and isinstance(value, list) else [value])
                 current = found
         for name in filter(None, filters.split("|")):
-            if name != "last":
+            if name == "last":
+                current = [str(v).rsplit("/", 1)[-1] for v in current]
+            elif name == "first":
+                current = [str(v).split("/", 1)[0] for v in current]
+            else:
                 raise TableError(f"unknown filter |{name} in {path}")
-            current = [str(v).rsplit("/", 1)[-1] for v in current]
         return [v for v in current if v not in (None, "", [], {})]
 
     def view(self, subject: Subject, region: str | None = None) -> dict[str, Any]:
@@ -159,7 +169,9 @@ def _requests(resolver: Resolver, subject: Subject, entry: Entry, operation: str
                 context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
                 context["aws:TagKeys"] = sorted(tags)
             if call.resource_tags:
-                context.update({f"aws:ResourceTag/{k}": v for k, v in tags.items()})
+                owner = tags if call.resource_tags is True else \
+                    resolver.referenced_tags(subject, view, str(call.resource_tags), where)
+                context.update({f"aws:ResourceTag/{k}": v for k, v in owner.items()})
         for key, template in (("iam:PermissionsBoundary", call.boundary), ("iam:PolicyARN", call.policy)):
             if template:
                 values = resolver.expand(subject, view, template, where)

@@ -1,18 +1,20 @@
-"""`python -m report STACK [STACK...]`: cost estimate and architecture diagram per stack, and a comparison.
+"""`python -m report STACK [STACK...]`: cost estimate, architecture diagram and dashboard picture per stack, and a
+comparison.
 
-Writes docs/report/<stack>/{cost.md, architecture.png, architecture.svg, architecture.nodes.json} and, for two or
-more stacks, docs/report/comparison.md; prints the cost tables (and the comparison).
+Writes docs/report/<stack>/{cost.md, architecture.png, architecture.svg, architecture.nodes.json, dashboard.png,
+dashboard.svg} and, for two or more stacks, docs/report/comparison.md; prints the cost tables (and the comparison).
 """
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from mock_engine import PROJECT_ROOT, StackRunFailed, run_stack, stacks
 
 from .assumptions import AssumptionError
 from .cost import estimate
+from .dashboard import render as render_dashboards
 from .diagram import build, render
 from .inventory import InventoryError
 from .markdown import comparison_document, cost_document, cost_table
@@ -20,7 +22,7 @@ from .markdown import comparison_document, cost_document, cost_table
 DOCS = PROJECT_ROOT / "docs" / "report"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m report", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("stacks", nargs="+", metavar="STACK", help=f"stack name ({', '.join(stacks())})")
     parser.add_argument("--output", type=Path, default=DOCS, help="directory for the report (default docs/report)")
@@ -38,6 +40,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             directory.mkdir(parents=True, exist_ok=True)
             (directory / "cost.md").write_text(cost_document(report))
             render(build(capture), directory)
+            render_dashboards(capture, directory)
             reports.append(report)
             print(f"## {stack}: monthly cost ({directory / 'cost.md'})\n\n{cost_table(report)}\n")
     except StackRunFailed as exc:

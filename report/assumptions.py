@@ -7,7 +7,7 @@ that prices a missing item at nothing looks cheaper than the stack will be.
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, cast
 
 HERE = Path(__file__).resolve().parent
 PRICES_FILE = HERE / "prices.json"
@@ -28,6 +28,18 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a price was read, and when: a page's address, the date it was read, and what to know about it."""
+
+    url: str
+    read: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.url} (read {self.read}{'; ' + self.note if self.note else ''})"
+
+
+@dataclass(frozen=True)
 class PriceBook:
     """Unit prices of one region; `price("albHour")`, `price("ec2InstanceHour", "t4g.nano")`."""
 
@@ -35,12 +47,17 @@ class PriceBook:
     path: Path
     currency: str
     retrieved: str
+    """The date of the prices whose source gives none of its own."""
     hours_per_month: float
     units: dict[str, str]
-    sources: dict[str, str]
-    prices: dict[str, Union[float, dict[str, float]]]
+    sources: dict[str, Source]
+    prices: dict[str, float | dict[str, float]]
 
-    def price(self, key: str, variant: Optional[str] = None) -> float:
+    @property
+    def read_dates(self) -> list[str]:
+        return sorted({source.read for source in self.sources.values()})
+
+    def price(self, key: str, variant: str | None = None) -> float:
         if key not in self.prices:
             raise AssumptionError(f"{self.path}: no price {key!r} for region {self.region}; add it from "
                                   f"{self.sources.get(key, 'the AWS pricing page')}")
@@ -79,32 +96,74 @@ def load_prices(region: str, path: Path = PRICES_FILE) -> PriceBook:
     for field in ("retrieved", "currency", "hoursPerMonth"):
         if field not in raw:
             raise AssumptionError(f"{path}: {field!r} is missing")
+    sources = {key: _source(path, key, value, raw["retrieved"]) for key, value in raw.get("sources", {}).items()}
+    unsourced = sorted(set(units) - set(sources))
+    if unsourced:
+        raise AssumptionError(f"{path}: prices {', '.join(unsourced)} name no source; give each the page it was read "
+                              "from under \"sources\"")
     return PriceBook(region=region, path=path, currency=raw["currency"], retrieved=raw["retrieved"],
-                     hours_per_month=float(raw["hoursPerMonth"]), units=units, sources=raw.get("sources", {}),
-                     prices=block)
+                     hours_per_month=float(raw["hoursPerMonth"]), units=units, sources=sources, prices=block)
+
+
+def _source(path: Path, key: str, value: Any, retrieved: str) -> Source:
+    """A source is the page's address (read on the file's `retrieved` date), or {"url", "read", "note"}."""
+    if isinstance(value, str):
+        return Source(url=value, read=retrieved)
+    if isinstance(value, dict) and isinstance(value.get("url"), str) and isinstance(value.get("read"), str):
+        return Source(url=value["url"], read=value["read"], note=str(value.get("note", "")))
+    raise AssumptionError(f"{path}: sources.{key} must be a URL or {{\"url\": ..., \"read\": \"YYYY-MM-DD\"}}, "
+                          f"not {json.dumps(value)}")
 
 
 # Every usage assumption the cost model reads; the file must hold exactly these.
 USAGE_KEYS = (
-    "cloudfrontRequestsPerMonth", "cloudfrontTransferGbPerMonth", "albAverageLcu", "natProcessedGbPerMonth",
-    "interfaceEndpointProcessedGbPerMonth", "applicationLogGbPerMonth", "flowLogGbPerMonth",
-    "logStorageMonthsWhenNeverExpiring", "containerInsightsMetricsPerCluster", "containerInsightsMetricsPerService",
-    "containerInsightsLogGbPerTaskMonth", "dynamodbReadRequestUnitsPerMonth", "dynamodbWriteRequestUnitsPerMonth",
-    "dynamodbStorageGb", "s3StorageGb", "s3GetRequestsPerMonth", "s3PutRequestsPerMonth", "ecrStorageGb",
-    "rootVolumeGbWhenUnset",
+    "cloudfrontRequestsPerMonth", "cloudfrontTransferGbPerMonth", "cloudfrontRequestShareByPathPattern",
+    "albAverageLcu", "natProcessedGbPerMonth", "interfaceEndpointProcessedGbPerMonth", "applicationLogGbPerMonth",
+    "functionLogGbPerMonth", "flowLogGbPerMonth", "logStorageMonthsWhenNeverExpiring",
+    "containerInsightsMetricsPerCluster", "containerInsightsMetricsPerService", "containerInsightsLogGbPerTaskMonth",
+    "dynamodbReadRequestUnitsPerMonth", "dynamodbWriteRequestUnitsPerMonth", "dynamodbStorageGb", "s3StorageGb",
+    "s3GetRequestsPerMonth", "s3PutRequestsPerMonth", "ecrStorageGb", "rootVolumeGbWhenUnset",
+    "cognitoMonthlyActiveUsers", "pictureJobsPerMonth", "workerJobSeconds", "workerWakeupsPerMonth",
+    "fargateTaskStartSeconds", "sqsRequestsPerJob", "releasesPerMonth", "releaseHookSeconds",
+    "alarmNotificationsPerMonth", "cloudfrontLogBytesPerRequest", "wafLogBytesPerRequest", "albAccessLogGbPerMonth",
+    "s3AccessLogGbPerMonth", "cloudtrailLogGbPerMonth", "cloudtrailReadEventsPerMonth",
+    "cloudtrailWriteEventsPerMonth", "guarddutyFlowAndDnsLogGbPerMonth",
 )
+# Keys whose value is a set of shares that add up to 1, keyed by what they share out.
+SHARE_KEYS = ("cloudfrontRequestShareByPathPattern",)
 
 
 @dataclass(frozen=True)
 class Usage:
-    """Monthly usage assumptions: `usage["natProcessedGbPerMonth"]`."""
+    """Monthly usage assumptions: `usage["natProcessedGbPerMonth"]`, `usage.shares("cloudfrontRequestShare...")`."""
 
     path: Path
-    values: dict[str, float]
+    values: dict[str, Any]
     notes: dict[str, str]
 
     def __getitem__(self, key: str) -> float:
-        return self.values[key]
+        value = self.values[key]
+        if isinstance(value, dict):
+            raise AssumptionError(f"{self.path}: {key} is a set of shares; read it with shares()")
+        return value
+
+    def shares(self, key: str) -> dict[str, float]:
+        value = self.values[key]
+        if not isinstance(value, dict):
+            raise AssumptionError(f"{self.path}: {key} is a number, not a set of shares")
+        return value
+
+    def share(self, key: str, part: str) -> float:
+        """One part's share; a part the file does not list is an error naming both, never a zero."""
+        shares = self.shares(key)
+        if part not in shares:
+            raise AssumptionError(f"{self.path}: {key} has no share for {part!r} (it lists {', '.join(shares)}); "
+                                  "add it, and keep the shares adding up to 1")
+        return shares[part]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
 
 
 def load_usage(path: Path = USAGE_FILE) -> Usage:
@@ -117,12 +176,23 @@ def load_usage(path: Path = USAGE_FILE) -> Usage:
     if missing:
         raise AssumptionError(f"{path}: usage keys {', '.join(missing)} are missing; give each a "
                               "{\"value\": <number>, \"note\": \"...\"}")
-    values, notes = {}, {}
+    values: dict[str, Any] = {}
+    notes: dict[str, str] = {}
     for key in USAGE_KEYS:
         entry = raw[key]
         value = entry.get("value") if isinstance(entry, dict) else None
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise AssumptionError(f"{path}: values.{key}.value must be a number of at least 0, not "
-                                  f"{json.dumps(value)}")
-        values[key], notes[key] = float(value), str(entry.get("note", ""))
+        if key in SHARE_KEYS:
+            if not isinstance(value, dict) or not value or not all(_number(v) for v in value.values()):
+                raise AssumptionError(f"{path}: values.{key}.value must be an object of shares of at least 0, not "
+                                      f"{json.dumps(value)}")
+            if abs(sum(value.values()) - 1) > 1e-9:
+                raise AssumptionError(f"{path}: the shares of values.{key}.value add up to {sum(value.values()):g}, "
+                                      "not 1")
+            values[key] = {part: float(share) for part, share in value.items()}
+        else:
+            if not _number(value):
+                raise AssumptionError(f"{path}: values.{key}.value must be a number of at least 0, not "
+                                      f"{json.dumps(value)}")
+            values[key] = float(cast(float, value))
+        notes[key] = str(entry.get("note", ""))
     return Usage(path=path, values=values, notes=notes)

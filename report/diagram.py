@@ -10,6 +10,7 @@ embeds its icons (no paths of this machine, no timestamps), so regenerating unch
 """
 
 import base64
+import itertools
 import json
 import re
 from collections import Counter
@@ -121,7 +122,7 @@ def build(capture: Capture) -> Diagram:
     for acl in stock.of_type(inv.WEB_ACL):
         rules = len(as_list(acl.get("rules")))
         waf = diagram._add(Node(_slug("waf", acl.name), "waf", f"WAF web ACL\n{rules} rules", edge, acl.name))
-        for distribution, distribution_node in zip(stock.of_type(inv.DISTRIBUTION), distributions):
+        for distribution, distribution_node in zip(stock.of_type(inv.DISTRIBUTION), distributions, strict=False):
             if stock.resolve(distribution.get("webAclId")) is acl:
                 diagram._link(waf, distribution_node, "inspects", "dashed")
 
@@ -149,21 +150,27 @@ def build(capture: Capture) -> Diagram:
         for alb_node in alb_nodes.get(target.name if target else "", []):
             diagram._link(node, alb_node)
 
-    # Fargate: the service, and its tasks where ECS places them.
+    # Fargate: each service, and its tasks where ECS places them.
     task_nodes: list[Node] = []
     service_nodes: list[Node] = []
+    service_node_of: dict[str, Node] = {}
     for service in stock.fargate_services:
         size = f"{service.vcpu:g} vCPU / {service.memory_gb:g} GB {service.architecture}"
+        role = _service_role(service.resource)
         service_node = diagram._add(Node(_slug("ecs-service", service.resource.name), "ecs-service",
-                                         f"ECS service\n{service.desired_count} × {size}", vpc,
+                                         f"ECS service {role}\n{service.desired_count} × {size}", vpc,
                                          service.resource.name))
         service_nodes.append(service_node)
-        target_groups = {lb.get("targetGroupArn") for lb in as_list(service.resource.get("loadBalancers"))}
-        balancers = [lb for lb in stock.of_type(inv.LOAD_BALANCER) if _forwards_to(stock, lb, target_groups)]
+        service_node_of[service.resource.urn] = service_node
+        target_groups = set()
+        for balancer in as_list(service.resource.get("loadBalancers")):
+            target_groups |= {balancer.get("targetGroupArn"),
+                              (balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")}
+        balancers = [lb for lb in stock.of_type(inv.LOAD_BALANCER) if _forwards_to(stock, lb, target_groups - {None})]
         for placement in service.placements:
             spot = "Fargate Spot" if placement.capacity_provider == inv.SPOT else "Fargate"
             task = diagram._add(Node(_slug("task", service.resource.name, str(placement.number)), "ecs-task",
-                                     f"task {placement.number}\n{spot}", place(placement.az, "container"),
+                                     f"{role} task {placement.number}\n{spot}", place(placement.az, "container"),
                                      service.resource.name, placement.az, "container"))
             task_nodes.append(task)
             diagram._link(service_node, task, style="dotted")
@@ -234,9 +241,35 @@ def build(capture: Capture) -> Diagram:
                 first = alb_nodes.get(lb.name, [])[:1]
                 for alb_node in first:
                     diagram._link(alb_node, node, "access logs", "dashed")
+    # The worker's queue: the images bucket notifies it of each new picture, and the services pointed at it poll it.
+    images = {n.resource: n for n in diagram.of_kind("images-bucket")}
+    for queue in stock.of_type(inv.QUEUE):
+        pollers = [s for s in stock.fargate_services if any(stock.resolve(v) is queue for _, v in s.environment)]
+        notifiers = [b for b in stock.of_type("aws:s3/bucketNotification:BucketNotification")
+                     if any(q.get("queueArn") == queue.state.get("arn") for q in as_list(b.get("queues")))]
+        if not pollers and not notifiers:
+            continue  # a dead-letter queue: nothing sends to it or reads it directly
+        node = diagram._add(Node(_slug("queue", queue.name), "queue", f"SQS queue\n{queue.name}", (region,),
+                                 queue.name))
+        for notification in notifiers:
+            bucket = stock.resolve(notification.get("bucket"))
+            if bucket is not None and bucket.name in images:
+                diagram._link(images[bucket.name], node, "new pictures", "dashed")
+        for poller in pollers:
+            diagram._link(service_node_of[poller.resource.urn], node, "jobs", "dashed")
+
+    # The administrators' user pool: the admin service verifies its tokens.
+    for pool in stock.of_type(inv.USER_POOL):
+        node = diagram._add(Node(_slug("user-pool", pool.name), "user-pool", f"Cognito user pool\n{pool.name}",
+                                 (region,), pool.name))
+        for service in stock.fargate_services:
+            if any(value == pool.id for _, value in service.environment):
+                diagram._link(service_node_of[service.resource.urn], node, "verifies tokens", "dashed")
+
     for endpoint, service_name in stock.gateway_endpoints:
-        node = diagram._add(Node(_slug("gateway-endpoint", endpoint.name), "gateway-endpoint",
-                                 f"{SERVICE_NAMES.get(service_name, service_name)} gateway\nendpoint", vpc, endpoint.name))
+        label = f"{SERVICE_NAMES.get(service_name, service_name)} gateway\nendpoint"
+        node = diagram._add(Node(_slug("gateway-endpoint", endpoint.name), "gateway-endpoint", label, vpc,
+                                 endpoint.name))
         for task in task_nodes:
             diagram._link(task, node)
         for target in data_targets.get(service_name, []):
@@ -251,14 +284,27 @@ def build(capture: Capture) -> Diagram:
     return diagram
 
 
+def _service_role(service: Resource) -> str:
+    """What the service is, as its `service` tag says (api, admin, worker), else its name."""
+    return (service.get("tags") or {}).get("service") or service.name
+
+
+def _forwarded(action: dict) -> set:
+    """Target groups an action forwards to: one (`targetGroupArn`) or weighted (`forward.targetGroups`)."""
+    groups = {action.get("targetGroupArn")}
+    groups |= {g.get("arn") for g in as_list((action.get("forward") or {}).get("targetGroups"))}
+    return groups - {None}
+
+
 def _forwards_to(stock: Inventory, lb: Resource, target_groups: set) -> bool:
-    """Whether a listener of `lb` forwards to one of `target_groups`."""
-    for listener in stock.capture.of_type("aws:lb/listener:Listener"):
-        if stock.resolve(listener.get("loadBalancerArn")) is lb:
-            for action in as_list(listener.get("defaultActions")):
-                if action.get("targetGroupArn") in target_groups:
-                    return True
-    return False
+    """Whether a listener of `lb`, by its default action or one of its rules, forwards to one of `target_groups`."""
+    listeners = [listener for listener in stock.capture.of_type("aws:lb/listener:Listener")
+                 if stock.resolve(listener.get("loadBalancerArn")) is lb]
+    arns = {listener.state.get("arn") for listener in listeners}
+    actions = [a for listener in listeners for a in as_list(listener.get("defaultActions"))]
+    actions += [a for rule in stock.capture.of_type("aws:lb/listenerRule:ListenerRule")
+                if rule.get("listenerArn") in arns for a in as_list(rule.get("actions"))]
+    return any(_forwarded(action) & target_groups for action in actions)
 
 
 # -- drawing -----------------------------------------------------------------------------------------------------
@@ -267,9 +313,17 @@ def _icon_classes() -> dict[str, type]:
     from diagrams.aws.compute import EC2Instance, ElasticContainerServiceService, Fargate
     from diagrams.aws.database import Dynamodb
     from diagrams.aws.general import Users
-    from diagrams.aws.network import (CloudFront, ElbApplicationLoadBalancer, Endpoint, InternetGateway,
-                                      NATGateway, PrivateSubnet, Privatelink)
-    from diagrams.aws.security import WAF
+    from diagrams.aws.integration import SimpleQueueServiceSqsQueue
+    from diagrams.aws.network import (
+        CloudFront,
+        ElbApplicationLoadBalancer,
+        Endpoint,
+        InternetGateway,
+        NATGateway,
+        Privatelink,
+        PrivateSubnet,
+    )
+    from diagrams.aws.security import WAF, Cognito
     from diagrams.aws.storage import SimpleStorageServiceS3Bucket
     from diagrams.onprem.network import Internet
 
@@ -278,7 +332,8 @@ def _icon_classes() -> dict[str, type]:
             "ecs-task": Fargate, "nat-instance": EC2Instance, "regional-nat": NATGateway, "nat-gateway": NATGateway,
             "internet-gateway": InternetGateway, "internet": Internet, "interface-endpoint": Endpoint,
             "gateway-endpoint": Endpoint, "dynamodb": Dynamodb, "images-bucket": SimpleStorageServiceS3Bucket,
-            "bucket": SimpleStorageServiceS3Bucket, "subnet": PrivateSubnet}
+            "bucket": SimpleStorageServiceS3Bucket, "subnet": PrivateSubnet, "queue": SimpleQueueServiceSqsQueue,
+            "user-pool": Cognito}
 
 
 def render(diagram: Diagram, directory: Path, name: str = "architecture") -> dict[str, Path]:
@@ -294,11 +349,12 @@ def render(diagram: Diagram, directory: Path, name: str = "architecture") -> dic
                           direction="LR", graph_attr=graph):
         drawn: dict[str, diagrams.Node] = {}
         _draw_clusters(diagram, (), icons, drawn)
+        # `>>` connects nodes in the diagram being drawn; its value (the right-hand node) is not needed.
         for edge in diagram.edges:
-            drawn[edge.source] >> diagrams.Edge(label=edge.label, style=edge.style, color="#545B64") \
+            _ = drawn[edge.source] >> diagrams.Edge(label=edge.label, style=edge.style, color="#545B64") \
                 >> drawn[edge.target]
         for source, target in _layout_hints(diagram):
-            drawn[source] >> diagrams.Edge(style="invis") >> drawn[target]
+            _ = drawn[source] >> diagrams.Edge(style="invis") >> drawn[target]
     svg = base.with_suffix(".svg")
     svg.write_text(_embed_icons(svg.read_text()))
     nodes = base.with_name(f"{name}.nodes.json")
@@ -314,10 +370,10 @@ def _layout_hints(diagram: Diagram) -> list[tuple[str, str]]:
     for az in diagram.az_clusters:
         tiers = [[n.id for n in diagram.nodes if n.az == az and n.tier == tier]
                  for tier in ("ingress", "container", "data")]
-        for left, right in zip(tiers, tiers[1:]):
+        for left, right in itertools.pairwise(tiers):
             hints += [(a, b) for a in left[:1] for b in right if (a, b) not in linked]
     endpoints = [n.id for n in diagram.of_kind("interface-endpoint")]
-    hints += list(zip(endpoints[0::2], endpoints[1::2]))
+    hints += list(zip(endpoints[0::2], endpoints[1::2], strict=False))
     return hints
 
 

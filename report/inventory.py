@@ -7,8 +7,9 @@ providers. Inputs reference other resources by id or ARN (`Inventory.resolve`).
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from mock_engine import Capture, Resource, as_list
 
@@ -39,6 +40,26 @@ TABLE = "aws:dynamodb/table:Table"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 DATA_STORE = "webstack:data:DataStore"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+MONITORING_SUBSCRIPTION = "aws:cloudfront/monitoringSubscription:MonitoringSubscription"
+CLOUDFRONT_FUNCTION = "aws:cloudfront/function:Function"
+USER_POOL = "aws:cognito/userPool:UserPool"
+QUEUE = "aws:sqs/queue:Queue"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+TRAIL = "aws:cloudtrail/trail:Trail"
+DETECTOR = "aws:guardduty/detector:Detector"
+DETECTOR_FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+LOG_DELIVERY_DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+BUCKET_LIFECYCLE = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+PROVIDER_PREFIX = "pulumi:providers:"
 
 ON_DEMAND, SPOT = "FARGATE", "FARGATE_SPOT"
 
@@ -71,7 +92,7 @@ class TaskPlacement:
 class FargateService:
     resource: Resource
     task_definition: Resource
-    cluster: Optional[Resource]
+    cluster: Resource | None
     vcpu: float
     memory_gb: float
     architecture: str
@@ -80,6 +101,17 @@ class FargateService:
     azs: tuple[str, ...]
     strategy_source: str
     """Where the capacity provider strategy came from (the service, its launch type, the cluster default)."""
+    strategy: tuple[tuple[str, int, float], ...] = ()
+    """The capacity provider strategy: (provider, base, weight) entries."""
+    deployment_strategy: str = "ROLLING"
+    bake_minutes: float = 0.0
+    """How long a blue/green, canary or linear release keeps the new revision beside the old before finishing."""
+    hook_targets: tuple[str, ...] = ()
+    """ARNs of the lifecycle hooks (Lambda functions) ECS invokes during each release."""
+    scalable_target: Resource | None = None
+    """The service's Application Auto Scaling target, when autoscaling owns its count."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """The containers' environment variables (name, value)."""
 
     @property
     def placements(self) -> list[TaskPlacement]:
@@ -94,6 +126,19 @@ class InterfaceEndpoint:
     resource: Resource
     service: str
     azs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LogWriter:
+    """One AWS service writing logs into a bucket of the stack."""
+
+    kind: str
+    """cloudfront, waf, vended (another vended-log source), alb, s3 (server access logs) or cloudtrail."""
+    bucket: Resource
+    prefix: str
+    resources: tuple[Resource, ...]
+    delivery_region: str | None = None
+    """Where a vended-log delivery runs, and so which region's price it bills at; None for free deliveries."""
 
 
 @dataclass
@@ -125,8 +170,30 @@ class Inventory:
         """Resources of these types, by logical name (registration order varies between runs)."""
         return sorted(self.capture.of_type(*types), key=lambda r: r.name)
 
-    def resolve(self, reference: Any) -> Optional[Resource]:
+    def resolve(self, reference: Any) -> Resource | None:
         return self._index.get(reference) if isinstance(reference, str) else None
+
+    def region_of(self, resource: Resource) -> str:
+        """The region of the provider the resource is declared with (`urn::id`), else the stack's."""
+        urn = resource.provider.rsplit("::", 1)[0] if resource.provider else ""
+        for provider in self.capture.resources:
+            if provider.urn == urn and provider.type.startswith(PROVIDER_PREFIX):
+                return provider.get("region") or self.region
+        return self.region
+
+    @property
+    def custom_resources(self) -> list[Resource]:
+        """What the stack declares in AWS: every resource but components and providers."""
+        return sorted((r for r in self.capture.resources if r.custom and not r.type.startswith(PROVIDER_PREFIX)),
+                      key=lambda r: (r.type, r.name))
+
+    def bucket_named(self, reference: Any) -> Resource | None:
+        """A bucket by its name, its ARN, or an S3 ARN with a key prefix (`arn:aws:s3:::bucket/prefix`)."""
+        if not isinstance(reference, str):
+            return None
+        name = reference.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        found = self.resolve(name) or self.resolve(reference)
+        return found if found is not None and found.type in BUCKETS else None
 
     def in_data_store(self, resource: Resource) -> bool:
         by_urn = {r.urn: r for r in self.capture.resources}
@@ -153,7 +220,7 @@ class Inventory:
 
     def subnets_of(self, references: Iterable[Any]) -> list[Subnet]:
         by_resource = {s.resource.urn: s for s in self.subnets}
-        found = [by_resource.get(getattr(self.resolve(ref), "urn", None)) for ref in references]
+        found = [by_resource.get(str(getattr(self.resolve(ref), "urn", ""))) for ref in references]
         return [s for s in found if s is not None]
 
     def azs_of(self, references: Iterable[Any]) -> tuple[str, ...]:
@@ -189,7 +256,7 @@ class Inventory:
             return tuple(sorted({a.get("availabilityZone") or a.get("availabilityZoneId") for a in manual}))
         return tuple(sorted({s.az for s in self.subnets_routed_to(nat) if s.az}))
 
-    def instance_subnet(self, instance: Resource) -> Optional[Subnet]:
+    def instance_subnet(self, instance: Resource) -> Subnet | None:
         found = self.subnets_of([instance.get("subnetId")])
         return found[0] if found else None
 
@@ -220,13 +287,31 @@ class Inventory:
                 raise InventoryError(f"task definition {task_definition.name} runs "
                                      f"{platform['operatingSystemFamily']}; the report prices Linux tasks only")
             desired = self._desired_count(service)
+            deployment = service.get("deploymentConfiguration") or {}
             services.append(FargateService(
                 resource=service, task_definition=task_definition, cluster=self.resolve(service.get("cluster")),
                 vcpu=_number(task_definition, "cpu") / 1024, memory_gb=_number(task_definition, "memory") / 1024,
                 architecture=platform.get("cpuArchitecture") or "X86_64", desired_count=desired,
                 tasks_by_provider=split_tasks(desired, strategy),
-                azs=self.azs_of(service.get("networkConfiguration.subnets") or []), strategy_source=source))
+                azs=self.azs_of(service.get("networkConfiguration.subnets") or []), strategy_source=source,
+                strategy=tuple(strategy), deployment_strategy=deployment.get("strategy") or "ROLLING",
+                bake_minutes=float(deployment.get("bakeTimeInMinutes") or 0),
+                hook_targets=tuple(h.get("hookTargetArn") for h in as_list(deployment.get("lifecycleHooks"))
+                                   if h.get("hookTargetArn")),
+                scalable_target=self.scalable_target_of(service),
+                environment=tuple((e.get("name"), e.get("value")) for c in _container_definitions(task_definition)
+                                  for e in as_list(c.get("environment")))))
         return services
+
+    def scalable_target_of(self, service: Resource) -> Resource | None:
+        physical = service.state.get("name", "")
+        for target in self.of_type(SCALABLE_TARGET):
+            if physical and str(target.get("resourceId", "")).endswith(f"/{physical}"):
+                return target
+        return None
+
+    def scaling_policies_of(self, target: Resource) -> list[Resource]:
+        return [p for p in self.of_type(SCALING_POLICY) if p.get("resourceId") == target.get("resourceId")]
 
     def _strategy(self, service: Resource) -> tuple[list[tuple[str, int, float]], str]:
         def entries(items: Any) -> list[tuple[str, int, float]]:
@@ -249,11 +334,8 @@ class Inventory:
         if service.get("desiredCount") is not None:
             return int(service.get("desiredCount"))
         # Left to autoscaling: at rest the service runs its minimum.
-        physical = service.state.get("name", "")
-        for target in self.of_type(SCALABLE_TARGET):
-            if str(target.get("resourceId", "")).endswith(f"/{physical}"):
-                return int(target.get("minCapacity") or 0)
-        return 0
+        target = self.scalable_target_of(service)
+        return int(target.get("minCapacity") or 0) if target is not None else 0
 
     def container_insights(self, cluster: Resource) -> str:
         """The cluster's containerInsights setting: disabled, enabled or enhanced."""
@@ -267,8 +349,13 @@ class Inventory:
 
     # -- logs --------------------------------------------------------------------------------------------------
     def log_group_role(self, group: Resource) -> str:
-        """flow (a flow log delivers to it), application (a container logs to it), or other."""
+        """flow (a flow log delivers to it), application (a container logs to it), function (a Lambda function
+        logs to it), or other."""
         names = {group.get("name"), group.state.get("name"), group.state.get("arn")} - {None}
+        for function in self.of_type(LAMBDA_FUNCTION):
+            if function.get("loggingConfig.logGroup") in names or \
+                    f"/aws/lambda/{function.get('name') or function.state.get('name')}" in names:
+                return "function"
         for flow_log in self.of_type(FLOW_LOG):
             destination = flow_log.get("logDestination") or flow_log.get("logGroupName")
             if destination in names or str(destination).removesuffix(":*") in names:
@@ -280,13 +367,75 @@ class Inventory:
                     return "application"
         return "other"
 
+    def log_writers(self) -> list["LogWriter"]:
+        """Every delivery of AWS service logs into a bucket: CloudFront standard logging (v2) and web ACL logging
+        (vended logs, billed per GB delivered), load balancer and S3 server access logs and the trail (free to
+        deliver; storage only)."""
+        writers = []
+        destinations = {d.state.get("arn"): d for d in self.of_type(LOG_DELIVERY_DESTINATION)}
+        for delivery in self.of_type(LOG_DELIVERY):
+            destination = destinations.get(delivery.get("deliveryDestinationArn"))
+            arn = destination.get("deliveryDestinationConfiguration.destinationResourceArn") if destination else None
+            bucket = self.bucket_named(arn)
+            if destination is None or destination.get("deliveryDestinationType") != "S3" or bucket is None:
+                raise InventoryError(f"{delivery.name}: a log delivery to something other than an S3 bucket of the "
+                                     "stack has no price model in the report")
+            sources = [s for s in self.of_type(LOG_DELIVERY_SOURCE)
+                       if s.get("name") == delivery.get("deliverySourceName")]
+            source = sources[0] if sources else None
+            origin = self.resolve(source.get("resourceArn")) if source is not None else None
+            kind = "cloudfront" if origin is not None and origin.type == DISTRIBUTION else "vended"
+            prefix = str(arn).split("/", 1)[1] if "/" in str(arn) else ""
+            writers.append(LogWriter(kind=kind, bucket=bucket, prefix=prefix,
+                                     resources=tuple(r for r in (delivery, source, destination) if r is not None),
+                                     delivery_region=self.region_of(delivery)))
+        for logging in self.of_type(WAF_LOGGING):
+            for destination in as_list(logging.get("logDestinationConfigs")):
+                bucket = self.bucket_named(destination)
+                if bucket is None:
+                    raise InventoryError(f"{logging.name}: web ACL logs to {destination}, which is not an S3 bucket "
+                                         "of the stack; the report prices bucket deliveries only")
+                writers.append(LogWriter(kind="waf", bucket=bucket, prefix="", resources=(logging,),
+                                         delivery_region=self.region_of(logging)))
+        for lb in self.of_type(LOAD_BALANCER):
+            if lb.get("accessLogs.enabled"):
+                bucket = self.bucket_named(lb.get("accessLogs.bucket"))
+                if bucket is not None:
+                    writers.append(LogWriter(kind="alb", bucket=bucket, prefix=lb.get("accessLogs.prefix") or "",
+                                             resources=(lb,)))
+        for logging in self.of_type(*BUCKET_LOGGING):
+            bucket = self.bucket_named(logging.get("targetBucket"))
+            if bucket is not None:
+                writers.append(LogWriter(kind="s3", bucket=bucket, prefix=logging.get("targetPrefix") or "",
+                                         resources=(logging,)))
+        for trail in self.of_type(TRAIL):
+            bucket = self.bucket_named(trail.get("s3BucketName"))
+            if bucket is not None:
+                writers.append(LogWriter(kind="cloudtrail", bucket=bucket, prefix=trail.get("s3KeyPrefix") or "",
+                                         resources=(trail,)))
+        return writers
+
+    def expiration_days(self, bucket: Resource, prefix: str) -> float | None:
+        """The days after which the bucket's lifecycle expires objects under `prefix` (the soonest rule that
+        applies to the whole bucket or to a prefix containing it), None when nothing expires them."""
+        days = []
+        for configuration in self.of_type(*BUCKET_LIFECYCLE):
+            if self.bucket_named(configuration.get("bucket")) is not bucket:
+                continue
+            for rule in as_list(configuration.get("rules")):
+                rule_prefix = (rule.get("filter") or {}).get("prefix") or rule.get("prefix") or ""
+                expiry = (rule.get("expiration") or {}).get("days")
+                if rule.get("status") == "Enabled" and expiry and prefix.startswith(rule_prefix):
+                    days.append(float(expiry))
+        return min(days) if days else None
+
     # -- edge --------------------------------------------------------------------------------------------------
     def site_buckets(self) -> list[Resource]:
         """Buckets a CloudFront distribution serves as an origin."""
         domains = {o.get("domainName") for d in self.of_type(DISTRIBUTION) for o in as_list(d.get("origins"))}
         return [b for b in self.of_type(*BUCKETS) if b.state.get("bucketRegionalDomainName") in domains]
 
-    def vpc_origin_targets(self, vpc_origin: Resource) -> Optional[Resource]:
+    def vpc_origin_targets(self, vpc_origin: Resource) -> Resource | None:
         return self.resolve(vpc_origin.get("vpcOriginEndpointConfig.arn"))
 
 

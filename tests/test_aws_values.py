@@ -12,6 +12,7 @@ import html
 import importlib
 import inspect
 import json
+import keyword
 import re
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 
 from mock_engine import Capture, Resource, run_stack
 from policies import AWS_VALUE_RULES, GROUPS, GUARDRAILS, POLICIES
-from policies.aws_values import REQUESTS
+from policies.aws_values import REQUESTS, model
 from policies.aws_values.ecs import CONTAINER_RULES
 from policies.aws_values.fields import AutoName, Field, same
 from policies.aws_values.model import Checker, full_match, java_pattern, service_model, shape
@@ -171,6 +172,13 @@ def case(policy: str, label: str, resources: Any, fires: bool, expect: str = "",
          tags: dict[str, str] | None = None) -> Any:
     resources = resources if isinstance(resources, list) else [resources]
     return pytest.param(policy, resources, fires, expect, tags, id=f"{policy}: {label}")
+
+
+def user_pool_client(**inputs: Any) -> Resource:
+    return res("aws:cognito/userPoolClient:UserPoolClient", "webstack-dev-admin-page", {
+        "userPoolId": "ap-northeast-1_abc", "name": "webstack-dev-admin-page", "generateSecret": False,
+        "accessTokenValidity": 60.0, "idTokenValidity": 60.0, "refreshTokenValidity": 8.0,
+        "tokenValidityUnits": {"accessToken": "minutes", "idToken": "minutes", "refreshToken": "hours"}, **inputs})
 
 
 def network_with(*subnet_cidrs: str) -> list[Resource]:
@@ -368,6 +376,13 @@ CASES = [
     case("aws-alarm-datapoints-within-evaluation-periods", "6 of 5", alarm(datapointsToAlarm=6.0), True,
          expect="M <= N"),
     case("aws-alarm-datapoints-within-evaluation-periods", "3 of 5", alarm(), False),
+    # Cognito token lifetimes
+    case("aws-cognito-token-validity", "an access token of 2 days", user_pool_client(
+        accessTokenValidity=2.0, tokenValidityUnits={"accessToken": "days"}), True, expect="86,400"),
+    case("aws-cognito-token-validity", "a refresh token of 30 minutes", user_pool_client(
+        refreshTokenValidity=30.0, tokenValidityUnits={"refreshToken": "minutes"}), True, expect="3,600"),
+    case("aws-cognito-token-validity", "an hour's access and an 8-hour refresh, in their units", user_pool_client(),
+         False),
     # WAF capacity
     case("aws-waf-web-acl-capacity", "managed groups beyond 1,500 WCUs", web_acl(
         "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
@@ -419,7 +434,7 @@ def test_every_resource_type_the_stacks_declare_is_mapped() -> None:
 
 
 def test_a_misspelt_key_in_the_real_container_definitions_fails(dev: Capture) -> None:
-    task = dev.one(TASK)
+    task = dev.of_type(TASK)[0]
     containers = json.loads(task.inputs["containerDefinitions"])
     containers[0]["healthcheck"] = containers[0].pop("healthCheck")  # the provider would drop it silently
     broken = Resource(type=task.type, name=task.name, urn=task.urn,
@@ -431,8 +446,7 @@ def test_a_misspelt_key_in_the_real_container_definitions_fails(dev: Capture) ->
 
 
 def test_names_pulumi_generates_are_judged_as_aws_receives_them(dev: Capture) -> None:
-    group = dev.one(TARGET_GROUP)
-    assert "name" not in group.inputs, "the program leaves the target group's name to pulumi-aws"
+    group = next(g for g in dev.of_type(TARGET_GROUP) if "name" not in g.inputs)
     generated = AutoName(32).name_for(group.name)
     assert generated.startswith(f"{group.name}-") and len(generated) == len(group.name) + 8
     assert re.fullmatch(r"images-[0-9a-f]{7}", AutoName(63, lowercase=True).name_for("Images")), \
@@ -460,7 +474,8 @@ def test_every_field_names_a_member_of_the_model_and_quotes_it_right(token: str,
 
 def test_container_definition_rules_quote_the_ecs_model() -> None:
     for (shape_name, member), rule in CONTAINER_RULES.items():
-        documentation = _plain_text(shape("ecs", shape_name)["members"][member].get("documentation", ""))
+        documentation = _plain_text(service_model("ecs")["shapes"][shape_name]["members"][member].get("documentation",
+                                                                                                     ""))
         assert not rule.quote or _plain_text(rule.quote) in documentation, (shape_name, member, rule.quote)
 
 
@@ -473,7 +488,7 @@ def test_tag_rules_quote_their_service_model() -> None:
         shape(tagging.service, tagging.value)
         if not any(rule.quote for rule in (*tagging.rules, *tagging.value_rules)):
             continue
-        documented = shape(tagging.service, tagging.documented_at)
+        documented = service_model(tagging.service)["shapes"][tagging.documented_at]
         text = _plain_text(" ".join([documented.get("documentation", "")] + [
             m.get("documentation", "") for m in documented.get("members", {}).values()]))
         for rule in (*tagging.rules, *tagging.value_rules):
@@ -486,7 +501,9 @@ def _snake(name: str) -> str:
 
 def _input_types(token: str) -> tuple[dict[str, Any], Any]:
     package, module_path, class_name = token.split(":")
-    module = importlib.import_module(f"pulumi_{package}.{module_path.split('/')[0]}")
+    name = module_path.split("/")[0]
+    module = importlib.import_module(f"pulumi_{package}.{name}_" if keyword.iskeyword(name) else
+                                     f"pulumi_{package}.{name}")
     parameters = inspect.signature(getattr(module, class_name)._internal_init).parameters
     return {name: p.annotation for name, p in parameters.items()}, importlib.import_module(f"{module.__name__}._inputs")
 
@@ -579,6 +596,21 @@ def test_every_pattern_of_the_services_used_compiles_and_reads_as_java_does() ->
     assert not full_match(r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*", "a \u2014 b")
     assert full_match(r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)", "\u30d0\u30ca\u30ca team"), "\\p{L} stays Unicode"
     assert not full_match(r"[a-z]+", "abc1"), "a pattern matches the whole value, anchored or not"
+
+
+def test_the_constraints_come_from_the_model_and_survive_a_broken_cache(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    model.constraints.cache_clear()
+    try:
+        built = model.constraints("sns")
+        assert built == model._constraints_of(service_model("sns")), "the cache holds the model's constraints"
+        assert "documentation" not in built["shapes"]["CreateTopicInput"]
+        [cached] = (tmp_path / "webstack" / "aws-models").glob("sns-*.marshal")
+        cached.write_bytes(b"not what marshal wrote")
+        model.constraints.cache_clear()
+        assert model.constraints("sns") == built
+    finally:
+        model.constraints.cache_clear()
 
 
 def test_a_structure_reports_unknown_and_missing_members_with_their_path() -> None:

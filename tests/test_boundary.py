@@ -16,6 +16,7 @@ import pytest
 from components.boundary import SESSION_MANAGER_INSTANCE_ACTIONS
 from mock_engine import ACCOUNT_ID, Capture, Resource, as_list, policy_document, run_stack
 from provider_calls.iam import allows
+from provider_calls.requests import Resolver
 from tests.test_ci_access import CI
 
 REGION = "ap-northeast-1"
@@ -38,13 +39,15 @@ SSM_CORE_OTHERS = (
 )
 NAT_INSTANCE = f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}:instance/i-0123456789abcdef0"
 
-# Every setting that adds a role or a grant: the NAT instance (dev), flow logs and interface endpoints (prd),
-# ECS Exec on and off, and CI access.
+# Every setting that adds a role or a grant: the NAT instance (dev), flow logs and interface endpoints (prd), ECS
+# Exec on and off, the Slack channel's role, blue/green releases with their release role and probe (prd), and CI
+# access.
 SETTINGS = {
     "dev": ("dev", None),
     "prd": ("prd", None),
     "dev-flow-logs": ("dev", {"webstack:network": {"flowLogs": True}}),
-    "prd-exec": ("prd", {"webstack:api": {"execEnabled": True}}),
+    "prd-exec": ("prd", {"webstack:platform": {"execEnabled": True}}),
+    "prd-chat": ("prd", {"webstack:alerts": {"slack": {"workspaceId": "T0123ABCDE", "channelId": "C0123ABCDE"}}}),
     "dev-ci": ("dev", {"webstack:ci": CI["dev"]}),
     "prd-ci": ("prd", {"webstack:ci": CI["prd"]}),
 }
@@ -82,9 +85,19 @@ def own_statements(cap: Capture, role: Resource) -> list[dict[str, Any]]:
     return found
 
 
-def request_context(statement: dict[str, Any]) -> dict[str, str]:
-    """A request that meets the statement's own conditions (a `*` in a pattern stands for any text)."""
-    context = {"ec2:SourceInstanceARN": NAT_INSTANCE}
+def resource_tags(cap: Capture, resource: str) -> dict[str, str]:
+    """aws:ResourceTag/<k> of the declared resource `resource` names (by its ARN, or an EC2 ARN's id), if any: the
+    provider's default tags and its own, as AWS would evaluate a tag condition of the boundary on it."""
+    resolver = Resolver(cap)
+    found = next((r for r in cap.custom_resources if resource in (r.state.get("arn"), r.id)
+                  or (resource.startswith("arn:aws:ec2:") and resource.rsplit("/", 1)[-1] == r.id)), None)
+    return {f"aws:ResourceTag/{k}": v for k, v in resolver.tags(found).items()} if found else {}
+
+
+def request_context(statement: dict[str, Any], tags: dict[str, str] | None = None) -> dict[str, str]:
+    """A request that meets the statement's own conditions (a `*` in a pattern stands for any text), on a resource
+    carrying `tags`."""
+    context = {"ec2:SourceInstanceARN": NAT_INSTANCE, **(tags or {})}
     for pairs in statement.get("Condition", {}).values():
         for key, values in pairs.items():
             context[key] = str(as_list(values)[0]).replace("*", "x")
@@ -101,9 +114,11 @@ def test_every_role_outside_ci_access_carries_the_boundary(setting):
         assert role.inputs.get("permissionsBoundary") == boundary, role.name
 
 
-def test_the_roles_checked_are_all_four_kinds():
+def test_the_roles_checked_are_every_kind_the_stack_declares():
     names = {re.sub(r"^webstack-(dev|prd)-", "", r.name) for s in SETTINGS for r in stack_roles(capture(s))}
-    assert names == {"nat-role", "flow-logs-role", "api-roles-execution", "api-roles-task"}
+    assert names == {"nat-role", "flow-logs-role", "release", "alarms-chat", "release-probe-execution",
+                     "release-probe-hook", *(f"{service}-roles-{kind}" for service in ("api", "admin", "worker")
+                                             for kind in ("execution", "task"))}
 
 
 def test_ci_roles_carry_no_boundary_and_are_the_only_ones():
@@ -131,7 +146,7 @@ def test_the_boundary_covers_every_grant_of_the_stack_roles(setting):
             assert statement["Effect"] == "Allow"
             for action in as_list(statement["Action"]):
                 for resource in as_list(statement["Resource"]):
-                    context = request_context(statement)
+                    context = request_context(statement, resource_tags(cap, resource))
                     assert allows([{"Statement": own}], action, resource, context), f"{role.name}: {action}"
                     # what the role can do, its boundary applied, still includes the grant
                     assert allows([{"Statement": own}], action, resource, context, boundary=boundary), \
@@ -183,7 +198,7 @@ def test_the_boundary_reaches_only_the_stacks_own_resources():
     assert allows(boundary, "dynamodb:GetItem", dev)
     for action, resource, context in [
         ("dynamodb:GetItem", prd, {}),
-        ("dynamodb:PutItem", dev, {}),
+        ("dynamodb:DeleteTable", dev, {}),
         ("s3:GetObject", "arn:aws:s3:::webstack-prd-images-0123456/images/a.jpg", {}),
         ("s3:GetObject", "arn:aws:s3:::webstack-dev-site-0123456/index.html", {}),
         ("s3:ListBucket", "arn:aws:s3:::webstack-dev-images-0123456", {"s3:prefix": "secrets/"}),

@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 import pytest
 
-from components.ci import NO_RESOURCE_TYPE_ACTIONS
+from components.account import OWNER_PARAMETER, TRAIL_NAME
+from components.ci import NO_RESOURCE_TYPE_ACTIONS, chatbot_region
 from mock_engine import ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document, run_stack
 from provider_calls import iam
 from provider_calls.check import deploy_documents as _deploy_documents
@@ -229,7 +230,10 @@ def test_grants_on_every_resource_are_held_to_the_stacks_regions(stack_name):
         for statement in as_list(document["Statement"]):
             if statement["Effect"] == "Allow" and "*" in as_list(statement["Resource"]):
                 regions = statement.get("Condition", {}).get("StringEquals", {}).get("aws:RequestedRegion")
-                assert regions and set(as_list(regions)) <= {REGION, "us-east-1"}, statement["Sid"]
+                # Chatbot's API answers in a few regions only; the provider calls it in chatbot_region.
+                chatbot = all(a.startswith("chatbot:") for a in as_list(statement["Action"]))
+                expected = {chatbot_region(REGION)} if chatbot else {REGION, "us-east-1"}
+                assert regions and set(as_list(regions)) <= expected, statement["Sid"]
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prd"])
@@ -360,7 +364,29 @@ def _resource_under_test(cap: Capture, res: Resource) -> Optional[tuple[str, str
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return "cloudwatch:PutMetricAlarm", arn("cloudwatch", f"alarm:{name}"), context
         case "aws:ssm/parameter:Parameter":
-            return "ssm:PutParameter", arn("ssm", f"parameter{name}"), context
+            # with the provider's default tags: the account-wide ownership record is held by the stack tag
+            return "ssm:PutParameter", arn("ssm", f"parameter{name}"), {
+                "aws:RequestTag/project": "webstack", "aws:RequestTag/stack": cap.stack}
+        case "aws:sqs/queue:Queue":
+            return "sqs:CreateQueue", arn("sqs", name), context
+        case "aws:cloudwatch/eventRule:EventRule":
+            return "events:PutRule", arn("events", f"rule/{name}"), context
+        case "aws:cloudwatch/dashboard:Dashboard":
+            dashboard = res.inputs["dashboardName"]
+            return "cloudwatch:PutDashboard", f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{dashboard}", context
+        case "aws:cloudfront/function:Function":
+            return "cloudfront:UpdateFunction", f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{name}", context
+        case "aws:lambda/function:Function":
+            return "lambda:CreateFunction", arn("lambda", f"function:{name}"), context
+        case "aws:wafv2/ipSet:IpSet":
+            return ("wafv2:CreateIPSet", arn("wafv2", f"global/ipset/{name}/0123", region="us-east-1"),
+                    {"aws:RequestedRegion": "us-east-1"})
+        case "aws:cloudwatch/logDeliverySource:LogDeliverySource":
+            return ("logs:PutDeliverySource", arn("logs", f"delivery-source:{name}", region="us-east-1"),
+                    {"aws:RequestedRegion": "us-east-1"})
+        case "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+            return ("logs:PutDeliveryDestination", arn("logs", f"delivery-destination:{name}", region="us-east-1"),
+                    {"aws:RequestedRegion": "us-east-1"})
         case "aws:wafv2/webAcl:WebAcl":
             return ("wafv2:CreateWebACL", arn("wafv2", f"global/webacl/{name}/0123", region="us-east-1"),
                     {"aws:RequestedRegion": "us-east-1"})
@@ -389,7 +415,12 @@ def test_deploy_role_can_manage_every_named_resource_of_the_stack(stack_name):
         checked.append(res.type)
     assert {"aws:iam/role:Role", "aws:s3/bucket:Bucket", "aws:dynamodb/table:Table",
             "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository", "aws:ecs/cluster:Cluster",
-            "aws:lb/loadBalancer:LoadBalancer", "aws:ssm/parameter:Parameter"} <= set(checked)
+            "aws:lb/loadBalancer:LoadBalancer", "aws:ssm/parameter:Parameter", "aws:sqs/queue:Queue",
+            "aws:cloudwatch/dashboard:Dashboard", "aws:cloudfront/function:Function",
+            "aws:cloudwatch/logDeliverySource:LogDeliverySource"} <= set(checked)
+    if stack_name == "prd":  # the account detection, the release probe and the web ACL's IP set
+        assert {"aws:cloudwatch/eventRule:EventRule", "aws:lambda/function:Function",
+                "aws:wafv2/ipSet:IpSet"} <= set(checked)
 
 
 def test_kms_keys_are_managed_only_when_tagged_for_the_stack():
@@ -426,6 +457,69 @@ def test_dev_deploy_role_cannot_touch_production_or_other_applications():
     ]:
         context = {"aws:RequestedRegion": resource.split(":")[3]} if resource.startswith("arn:aws:ec2") else None
         assert not allows(documents, action, resource, context), (action, resource)
+
+
+def test_account_detection_is_changed_only_by_the_stack_that_owns_it():
+    """The trail, the detector and the ownership record have account-wide names or generated ids: each stack's
+    deploy role changes only those tagged as its own, so dev's pipeline cannot stop or delete prd's detection."""
+    trail = arn("cloudtrail", f"trail/{TRAIL_NAME}")
+    detector = arn("guardduty", "detector/12abc34d567e8fa901bc2d34e56789f0")
+    record = arn("ssm", f"parameter{OWNER_PARAMETER}")
+    changes = [("cloudtrail:StopLogging", trail), ("cloudtrail:DeleteTrail", trail),
+               ("cloudtrail:PutEventSelectors", trail), ("guardduty:DeleteDetector", detector),
+               ("guardduty:UpdateDetector", detector), ("ssm:DeleteParameter", record), ("ssm:PutParameter", record)]
+    for stack in ("dev", "prd"):
+        documents = deploy_documents(with_ci(stack))
+        for owner in ("dev", "prd"):
+            tags = {"aws:ResourceTag/project": "webstack", "aws:ResourceTag/stack": owner}
+            for action, resource in changes:
+                assert allows(documents, action, resource, tags) == (owner == stack), (stack, owner, action)
+            assert not allows(documents, "cloudtrail:DeleteTrail", trail), "untagged"
+        claim = {"aws:RequestTag/project": "webstack", "aws:RequestTag/stack": stack}
+        assert allows(documents, "cloudtrail:CreateTrail", trail, claim)
+        assert not allows(documents, "cloudtrail:CreateTrail", arn("cloudtrail", "trail/other"), claim)
+        assert not allows(documents, "cloudtrail:CreateTrail", trail,
+                          {"aws:RequestTag/project": "webstack", "aws:RequestTag/stack": "other"})
+        assert allows(documents, "guardduty:CreateDetector", "*", {"aws:RequestedRegion": REGION, **claim})
+        assert not allows(documents, "guardduty:CreateDetector", "*", {"aws:RequestedRegion": REGION})
+
+
+def test_resources_with_generated_ids_are_the_stacks_by_its_tags():
+    documents = deploy_documents(with_ci("dev"))
+    pool = arn("cognito-idp", f"userpool/{REGION}_a1B2c3D4e")
+    dev = {"aws:ResourceTag/project": "webstack", "aws:ResourceTag/stack": "dev"}
+    prd = {"aws:ResourceTag/project": "webstack", "aws:ResourceTag/stack": "prd"}
+    for action in ("cognito-idp:DeleteUserPool", "cognito-idp:CreateGroup", "cognito-idp:UpdateUserPoolClient"):
+        assert allows(documents, action, pool, dev), action
+        assert not allows(documents, action, pool, prd), action
+    assert allows(documents, "cognito-idp:CreateUserPool", "*",
+                  {"aws:RequestedRegion": REGION, "aws:RequestTag/project": "webstack", "aws:RequestTag/stack": "dev"})
+    assert not allows(documents, "cognito-idp:CreateUserPool", "*", {"aws:RequestedRegion": REGION})
+    created = {"aws:RequestedRegion": "us-east-1", "aws:RequestTag/project": "webstack", "aws:RequestTag/stack": "dev"}
+    for action in ("cloudfront:CreateDistribution", "cloudfront:CreateVpcOrigin", "cloudfront:CreateFunction"):
+        assert allows(documents, action, "*", created), action
+        assert not allows(documents, action, "*", {"aws:RequestedRegion": "us-east-1"}), action
+
+
+def test_the_chat_channel_is_configured_where_chatbot_answers():
+    documents = deploy_documents(with_ci("dev"))
+    channel = f"arn:aws:chatbot::{ACCOUNT_ID}:chat-configuration/slack-channel/webstack-dev-alarms"
+    assert chatbot_region(REGION) == "us-west-2" and chatbot_region("eu-west-1") == "eu-west-1"
+    tags = {"aws:RequestTag/project": "webstack", "aws:RequestTag/stack": "dev"}
+    create = "chatbot:CreateSlackChannelConfiguration"
+    assert allows(documents, create, "*", {"aws:RequestedRegion": "us-west-2", **tags})
+    assert not allows(documents, create, "*", {"aws:RequestedRegion": REGION, **tags})
+    assert allows(documents, "chatbot:DeleteSlackChannelConfiguration", channel)
+    assert not allows(documents, "chatbot:DeleteSlackChannelConfiguration",
+                      channel.replace("webstack-dev-", "webstack-prd-"))
+
+
+def test_the_web_acl_log_bucket_is_the_stacks_by_its_waf_name():
+    documents = deploy_documents(with_ci("dev"))
+    assert allows(documents, "s3:CreateBucket", "arn:aws:s3:::aws-waf-logs-webstack-dev-logs-0123456")
+    assert allows(documents, "s3:GetBucketPolicy", "arn:aws:s3:::aws-waf-logs-webstack-dev-logs-0123456")
+    for bucket in ("aws-waf-logs-webstack-prd-logs-0123456", "aws-waf-logs-other"):
+        assert not allows(documents, "s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}"), bucket
 
 
 def test_deploy_role_cannot_change_ci_access_or_borrow_its_policies():
@@ -502,7 +596,7 @@ def test_a_role_made_to_trust_another_account_gets_only_the_boundary():
         ("iam:CreateRole", iam_arn("role/webstack-dev-x")), ("iam:PassRole", iam_arn("role/webstack-dev-x")),
         ("sts:AssumeRole", iam_arn("role/OrganizationAccountAccessRole")),
         ("s3:GetObject", "arn:aws:s3:::payroll-exports/2026.csv"), ("s3:PutObject", "arn:aws:s3:::webstack-dev-x/y"),
-        ("dynamodb:PutItem", arn("dynamodb", "table/webstack-dev-items-0123456")),
+        ("dynamodb:DeleteTable", arn("dynamodb", "table/webstack-dev-items-0123456")),
         ("dynamodb:GetItem", arn("dynamodb", "table/webstack-prd-items-0123456")),
         ("ssm:GetParameter", arn("ssm", "parameter/prod/database-password")),
         ("ssm:UpdateInstanceInformation", "*"),
@@ -524,9 +618,11 @@ def test_deploy_role_may_create_interface_endpoints_with_private_dns():
 def test_deploy_role_passes_stack_roles_only_to_the_services_that_run_them():
     documents = deploy_documents(with_ci("dev"))
     task_role = iam_arn("role/webstack-dev-api-task-0123456")
-    for service in ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"):
+    for service in ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+                    "ecs.amazonaws.com", "chatbot.amazonaws.com", "lambda.amazonaws.com"):
         assert allows(documents, "iam:PassRole", task_role, {"iam:PassedToService": service})
-    assert not allows(documents, "iam:PassRole", task_role, {"iam:PassedToService": "lambda.amazonaws.com"})
+    for service in ("glue.amazonaws.com", "cloudformation.amazonaws.com", "events.amazonaws.com"):
+        assert not allows(documents, "iam:PassRole", task_role, {"iam:PassedToService": service}), service
     assert not allows(documents, "iam:PassRole", task_role)
     assert not allows(documents, "iam:PassRole", iam_arn("role/OrganizationAccountAccessRole"),
                       {"iam:PassedToService": "ec2.amazonaws.com"})

@@ -1,4 +1,5 @@
-"""DataStore, as the real dev and prd stacks declare it: the catalogue table, the images bucket and the seed."""
+"""DataStore and SampleCatalogue, as the real dev and prd stacks declare them: the catalogue table, the images
+bucket, and the sample items and pictures."""
 
 import json
 
@@ -7,6 +8,9 @@ import pytest
 from mock_engine import Capture, Resource, StackRunFailed, as_list, run_stack, statements
 
 DATA_STORE = "webstack:data:DataStore"
+SAMPLE = "webstack:seed:SampleCatalogue"
+NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+ACCESS_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 TABLE = "aws:dynamodb/table:Table"
 BUCKET = "aws:s3/bucket:Bucket"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -32,6 +36,10 @@ SEED_ITEMS = {
 
 def inside(capture: Capture, *types: str) -> list[Resource]:
     return [r for r in capture.descendants_of(capture.one(DATA_STORE)) if r.type in types]
+
+
+def sample(capture: Capture, *types: str) -> list[Resource]:
+    return [r for c in capture.of_type(SAMPLE) for r in capture.descendants_of(c) if r.type in types]
 
 
 def table_of(capture: Capture) -> Resource:
@@ -130,9 +138,12 @@ def test_versioning_follows_the_stack(stack: Capture):
 def test_data_resources_are_children_of_the_component(stack: Capture):
     owned = {r.urn for r in stack.descendants_of(stack.one(DATA_STORE))}
     bucket = bucket_of(stack)
-    on_the_bucket = {r.urn for r in stack.resources if r.get("bucket") == bucket.id}
+    # The bucket's own settings; the worker queue's notification, the log deliveries' access logging and the
+    # sample pictures come from their components.
+    on_the_bucket = {r.urn for r in stack.resources if r.get("bucket") == bucket.id
+                     and r.type not in (NOTIFICATION, ACCESS_LOGGING, OBJECT)}
     assert on_the_bucket and on_the_bucket <= owned
-    assert {r.urn for r in stack.of_type(TABLE, TABLE_ITEM)} <= owned
+    assert {r.urn for r in stack.of_type(TABLE)} <= owned
     assert {r.name for r in inside(stack, TABLE, BUCKET)} == {f"webstack-{stack.stack}-items",
                                                               f"webstack-{stack.stack}-images"}
 
@@ -142,13 +153,13 @@ def test_stack_exports_the_table_and_bucket_names(stack: Capture):
     assert stack.outputs["imagesBucketName"] == bucket_of(stack).state["bucket"]
 
 
-def test_api_is_scoped_to_this_table_and_bucket(stack: Capture):
-    """The data store's ARNs are what the task role is granted (its exact statements: test_iam)."""
+def test_every_service_is_scoped_to_this_table_and_bucket(stack: Capture):
+    """The data store's ARNs are what the task roles are granted (their exact statements: test_iam)."""
     task_policies = [p for p in stack.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-task-policy")]
-    assert len(task_policies) == 1, [p.name for p in task_policies]
+    assert len(task_policies) == 3, [p.name for p in task_policies]
     resources = {r for p in task_policies for s in statements(p.get("policy")) for r in as_list(s["Resource"])}
     bucket_arn = bucket_of(stack).state["arn"]
-    assert {table_of(stack).state["arn"], bucket_arn, f"{bucket_arn}/images/*"} <= resources
+    assert {table_of(stack).state["arn"], f"{bucket_arn}/images/*", f"{bucket_arn}/variants/*"} <= resources
 
 
 # --- dev: destroyable, seeded --------------------------------------------------------------------------------
@@ -166,38 +177,43 @@ def test_dev_keeps_no_old_image_versions(dev: Capture):
 
 def test_dev_table_holds_the_three_sample_items_exactly(dev: Capture):
     table = table_of(dev)
-    items = inside(dev, TABLE_ITEM)
+    items = sample(dev, TABLE_ITEM)
     assert all(i.get("tableName") == table.state["name"] and i.get("hashKey") == "id" for i in items)
     assert {json.loads(i.get("item"))["id"]["S"]: json.loads(i.get("item")) for i in items} == SEED_ITEMS
 
 
 def test_dev_seed_keeps_banana_price_as_a_string(dev: Capture):
-    banana = next(json.loads(i.get("item")) for i in inside(dev, TABLE_ITEM)
+    banana = next(json.loads(i.get("item")) for i in sample(dev, TABLE_ITEM)
                   if json.loads(i.get("item"))["id"] == {"S": "1"})
     assert banana["price"] == {"S": "100"}
 
 
 def test_dev_bucket_holds_the_three_sample_pictures_under_images(dev: Capture):
     bucket = bucket_of(dev)
-    objects = inside(dev, OBJECT)
+    objects = sample(dev, OBJECT)
     assert sorted(o.get("key") for o in objects) == ["images/apple.jpg", "images/banana.jpg", "images/orange.jpg"]
+    owners = {json.loads(i.get("item"))["image_key"]["S"]: json.loads(i.get("item"))["id"]["S"]
+              for i in sample(dev, TABLE_ITEM)}
     for picture in objects:
         assert picture.get("bucket") == bucket.id and picture.get("contentType") == "image/jpeg"
+        # The worker finds the item a picture belongs to by this metadata (it may not read the table).
+        assert picture.get("metadata") == {"item-id": owners[picture.get("key")]}
         path = picture.get("source").path
         assert path.endswith(picture.get("key")), (path, picture.get("key"))
         with open(path, "rb") as jpeg:
             assert jpeg.read(3) == b"\xff\xd8\xff", f"{path} is not a JPEG"
 
 
-def test_dev_pictures_are_uploaded_only_into_the_secured_bucket(dev: Capture):
-    guards = {setting(dev, PUBLIC_ACCESS_BLOCK).urn, setting(dev, OWNERSHIP).urn, setting(dev, ENCRYPTION).urn}
-    for picture in inside(dev, OBJECT):
+def test_dev_pictures_are_uploaded_only_into_the_secured_bucket_once_the_worker_hears_of_them(dev: Capture):
+    guards = {setting(dev, PUBLIC_ACCESS_BLOCK).urn, setting(dev, OWNERSHIP).urn, setting(dev, ENCRYPTION).urn,
+              dev.one(NOTIFICATION).urn}
+    for picture in sample(dev, OBJECT):
         assert guards <= set(picture.dependencies), picture.name
 
 
 def test_every_sample_item_has_its_picture(dev: Capture):
-    keys = {o.get("key") for o in inside(dev, OBJECT)}
-    assert {json.loads(i.get("item"))["image_key"]["S"] for i in inside(dev, TABLE_ITEM)} <= keys
+    keys = {o.get("key") for o in sample(dev, OBJECT)}
+    assert {json.loads(i.get("item"))["image_key"]["S"] for i in sample(dev, TABLE_ITEM)} <= keys
 
 
 # --- prd: protected, unseeded --------------------------------------------------------------------------------
@@ -233,7 +249,7 @@ def test_prd_is_not_seeded(prd: Capture):
 
 def test_seed_in_a_protected_stack_stays_removable():
     capture = run_stack("prd", {"webstack:data": {"seed": True}})
-    seeded = inside(capture, TABLE_ITEM, OBJECT)
+    seeded = sample(capture, TABLE_ITEM, OBJECT)
     assert len(seeded) == 6
     assert [r.name for r in seeded if r.protect or r.retain_on_delete] == []
 

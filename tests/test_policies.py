@@ -8,6 +8,7 @@ documents as JSON text or objects, container definitions as JSON text. Each case
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Optional
 
 import pytest
@@ -247,6 +248,62 @@ def _bucket_with(pab: bool = True, pab_flags: Optional[dict] = None, sse: bool =
     return found
 
 
+
+# A read-only service as components/service.py declares it: a task definition tagged access: read-only whose task
+# and execution roles are found by property dependency (or, without one, by the role name in the ARN).
+READ_ONLY = {"access": "read-only"}
+IMAGES_ARN = "arn:aws:s3:::webstack-dev-images"
+QUEUE_ARN = f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:webstack-dev-jobs"
+TASK_READS = [allow(["dynamodb:GetItem", "dynamodb:Scan"], TABLE_ARN),
+              allow("s3:GetObject", [f"{IMAGES_ARN}/images/*", f"{IMAGES_ARN}/variants/*"])]
+EXECUTION_GRANTS = [
+    allow(["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+          f"arn:aws:ecr:ap-northeast-1:{ACCOUNT}:repository/webstack-dev-repo"),
+    allow("ecr:GetAuthorizationToken", "*"),
+    allow(["logs:CreateLogStream", "logs:PutLogEvents"],
+          f"arn:aws:logs:ap-northeast-1:{ACCOUNT}:log-group:/ecs/webstack-dev-api:*")]
+
+
+def _read_only_service(*task_statements: dict[str, Any], tagged: bool = True, by_name: bool = False,
+                       execution: list[dict[str, Any]] | None = None,
+                       execution_inline: list[dict[str, Any]] | None = None) -> list[Resource]:
+    names = {"task": "webstack-dev-api-task", "execution": "webstack-dev-api-execution"}
+    roles = {kind: res(ROLE, f"api-{kind}-role", {
+        "assumeRolePolicy": ecs_trust(), "description": "Application role", **({"name": name} if by_name else {}),
+        **({"inlinePolicies": [{"name": "inline", "policy": doc(*execution_inline)}]}
+           if kind == "execution" and execution_inline else {})}) for kind, name in names.items()}
+    policies = [res(ROLE_POLICY, f"api-{kind}-policy",
+                    {"role": names[kind] if by_name else f"api-{kind}-role-id", "policy": doc(*grants)},
+                    deps=None if by_name else {"role": [roles[kind]]})
+                for kind, grants in (("task", list(task_statements or TASK_READS)),
+                                     ("execution", execution if execution is not None else EXECUTION_GRANTS))]
+    definition = res("aws:ecs/taskDefinition:TaskDefinition", "api-task-definition", {
+        **task_definition().inputs, "tags": READ_ONLY if tagged else {"service": "admin"},
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{names['task']}",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{names['execution']}"},
+        deps=None if by_name else {"taskRoleArn": [roles["task"]], "executionRoleArn": [roles["execution"]]})
+    return [*roles.values(), *policies, definition]
+
+
+def _with_attached_policy(policy_arn: str, declared: dict[str, Any] | None = None) -> list[Resource]:
+    service = _read_only_service()
+    task_role = service[0]
+    found = list(service)
+    deps: dict[str, list[Resource]] = {"role": [task_role]}
+    if declared is not None:
+        managed = res("aws:iam/policy:Policy", "api-extra", {"policy": doc(declared)})
+        found.append(managed)
+        deps["policyArn"] = [managed]
+    found.append(res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "api-extra-attachment",
+                     {"role": "api-task-role-id", "policyArn": policy_arn}, deps=deps))
+    return found
+
+
+def _role_tagged_read_only_on_its_own(*statements: dict[str, Any]) -> list[Resource]:
+    tagged = role("reporting-role", tags=READ_ONLY)
+    return [tagged, role_policy(*statements, on=tagged, name="reporting-policy")]
+
+
 CASES = [
     # --- security groups ---
     case("sg-no-ingress-from-internet", "inline HTTPS from 0.0.0.0/0",
@@ -349,7 +406,7 @@ CASES = [
     case("iam-trust-names-specific-principals", "AWS: *",
          role(trust=doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})), fires=True),
     case("iam-trust-names-specific-principals", "service outside the allow-list",
-         role(trust=doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+         role(trust=doc({"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
                          "Action": "sts:AssumeRole"})), fires=True),
     case("iam-trust-names-specific-principals", "ecs-tasks for this account", role(), fires=False),
     case("iam-trust-names-specific-principals", "GitHub's OIDC provider",
@@ -400,6 +457,47 @@ CASES = [
          _role_with(inline=False, standalone=True, attachment=True), fires=False),
     case("iam-no-conflicting-role-policy-management", "deployed role echoing its RolePolicy and attachment",
          _deployed_role_echoing_its_standalone_policies(), fires=False),
+
+    case("iam-read-only-service-cannot-write", "PutItem on the task role",
+         _read_only_service(*TASK_READS, allow("dynamodb:PutItem", TABLE_ARN)), fires=True),
+    case("iam-read-only-service-cannot-write", "s3:Put* on the task role",
+         _read_only_service(allow("s3:Put*", f"{IMAGES_ARN}/variants/*")), fires=True),
+    case("iam-read-only-service-cannot-write", "* on the task role", _read_only_service(allow("*", "*")), fires=True),
+    case("iam-read-only-service-cannot-write", "dynamodb:*Item, which matches PutItem",
+         _read_only_service(allow("dynamodb:*Item", TABLE_ARN)), fires=True),
+    case("iam-read-only-service-cannot-write", "NotAction on the task role",
+         _read_only_service({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}), fires=True),
+    case("iam-read-only-service-cannot-write", "an attached managed policy of the stack granting BatchWriteItem",
+         _with_attached_policy("arn:aws:iam::123456789012:policy/api-extra",
+                               declared=allow("dynamodb:BatchWriteItem", TABLE_ARN)), fires=True),
+    case("iam-read-only-service-cannot-write", "an AWS managed policy the stack does not declare",
+         _with_attached_policy("arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"), fires=True),
+    case("iam-read-only-service-cannot-write", "SendMessage in the execution role's inline policy",
+         _read_only_service(execution_inline=[allow("sqs:SendMessage", QUEUE_ARN)]), fires=True),
+    case("iam-read-only-service-cannot-write", "roles found by the names in their ARNs, one encrypting with KMS",
+         _read_only_service(allow("kms:GenerateDataKey",
+                                  f"arn:aws:kms:ap-northeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+                            by_name=True), fires=True),
+    case("iam-read-only-service-cannot-write", "a role tagged read-only on its own publishing to SNS",
+         _role_tagged_read_only_on_its_own(allow("sns:Publish", f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:alarms")),
+         fires=True),
+    case("iam-read-only-service-cannot-write", "a task role outside the stack",
+         one("aws:ecs/taskDefinition:TaskDefinition", "api-task-definition",
+             **{**task_definition().inputs, "tags": READ_ONLY}), fires=True),
+    case("iam-read-only-service-cannot-write", "reads, the execution role's pull and logs, ECS Exec's channels",
+         _read_only_service(*TASK_READS, allow(EXEC_ACTIONS, "*")), fires=False),
+    case("iam-read-only-service-cannot-write", "the same write on a service not tagged read-only",
+         _read_only_service(allow("dynamodb:PutItem", TABLE_ARN), tagged=False), fires=False),
+    case("iam-read-only-service-cannot-write", "a Deny of s3:* restricts, it grants nothing",
+         _read_only_service(*TASK_READS, {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+         fires=False),
+    case("iam-read-only-service-cannot-write", "dynamodb:Get* and s3:Get?bject cannot match a write",
+         _read_only_service(allow("dynamodb:Get*", TABLE_ARN), allow("s3:Get?bject", f"{IMAGES_ARN}/*")),
+         fires=False),
+    case("iam-read-only-service-cannot-write", "the allow-listed AWS managed execution policy",
+         _with_attached_policy("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"),
+         fires=False),
 
     # --- compute ---
     case("alb-internal-only", "internet-facing ALB",
@@ -554,3 +652,54 @@ def test_every_policy_has_a_firing_and_a_passing_case() -> None:
 def test_violation_names_the_resource_and_what_is_wrong() -> None:
     [message] = violations("sg-no-ingress-from-internet", [ingress(cidrIpv4="0.0.0.0/0")])
     assert message == "SecurityGroupIngressRule alb-in: rule admits 0.0.0.0/0 on tcp 80."
+
+
+# --- iam-read-only-service-cannot-write ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("action, write", [
+    ("*", True), ("s3:*", True), ("s3:Put*", True), ("dynamodb:*Item", True), ("dynamodb:PutItem", True),
+    ("DynamoDB:putitem", True), ("dynamodb:BatchWriteItem", True), ("dynamo*:Update*", True), ("*:Delete*", True),
+    ("sqs:SendMessage", True), ("sqs:ChangeMessageVisibility", True), ("sns:Publish", True),
+    ("kinesis:PutRecords", True), ("firehose:PutRecordBatch", True), ("es:ESHttpPost", True),
+    ("rds:ModifyDBInstance", True), ("secretsmanager:PutSecretValue", True), ("ssm:PutParameter", True),
+    ("kms:Encrypt", True), ("kms:GenerateDataKeyWithoutPlaintext", True), ("s3:CopyObject", True),
+    ("s3:TagResource", True), ("dynamodb:RestoreTableFromBackup", True),
+    ("dynamodb:GetItem", False), ("dynamodb:Scan", False), ("dynamodb:Get*", False), ("dynamodb:BatchGetItem", False),
+    ("s3:GetObject", False), ("s3:Get*", False), ("s3:List*", False), ("sqs:ReceiveMessage", False),
+    ("kms:Decrypt", False), ("es:ESHttpGet", False), ("ssm:GetParameter", False), ("ssm:StartSession", False),
+    ("logs:CreateLogStream", False), ("logs:PutLogEvents", False), ("ssmmessages:CreateDataChannel", False),
+    ("ecr:BatchGetImage", False), ("ecr:GetAuthorizationToken", False),
+])
+def test_an_action_is_a_data_write_when_it_or_a_name_it_matches_writes(action: str, write: bool) -> None:
+    from policies.iam import data_write
+
+    assert bool(data_write(action)) is write
+
+
+def test_read_only_violation_names_the_role_the_statement_and_the_write() -> None:
+    service = _read_only_service(*TASK_READS, {**allow("dynamodb:*Item", TABLE_ARN), "Sid": "Oops"})
+    [message] = violations("iam-read-only-service-cannot-write", service)
+    assert message == ("Role api-task-role of read-only task definition api-task-definition: statement 'Oops' of "
+                       "RolePolicy api-task-policy allows dynamodb:*Item (which matches dynamodb:Put*), a write to "
+                       "stored data.")
+
+
+def _public_api_holding_the_admins_grants(capture: Capture) -> Capture:
+    """The real stack, with the public API's task policy swapped for the admin API's."""
+    def task_policy(key: str) -> Resource:
+        return capture.named(f"webstack-{capture.stack}-{key}-roles-task-policy")
+
+    writer, reader = task_policy("admin"), task_policy("api")
+    swapped = [replace(r, inputs={**r.inputs, "policy": writer.get("policy")}) if r is reader else r
+               for r in capture.resources]
+    return Capture(stack=capture.stack, config=capture.config, resources=swapped, outputs={})
+
+
+def test_both_real_stacks_hold_their_public_api_to_reads(stack: Capture) -> None:
+    rule = [BY_NAME["iam-read-only-service-cannot-write"]]
+    assert check_capture(stack, policies=rule).violations == []
+    # Not vacuously: the rule reaches the public API's roles, and fires the moment they can write.
+    found = check_capture(_public_api_holding_the_admins_grants(stack), policies=rule).violations
+    assert {v.resource_name for v in found} == {f"webstack-{stack.stack}-api-roles-task"}
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "s3:PutObject", "s3:DeleteObject"} \
+        <= {word for v in found for word in v.message.split() if ":" in word}

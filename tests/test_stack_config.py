@@ -2,10 +2,11 @@
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
+from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from stack_config import SECTIONS
@@ -45,7 +46,7 @@ def test_vpc_cidr_must_be_a_private_range_of_usable_size(cidr, reason):
 
 @pytest.mark.parametrize("override, key", [
     ({"webstack:network": {"flowLogRetentionDays": 10}}, "webstack:network.flowLogRetentionDays = 10"),
-    ({"webstack:api": {"logRetentionDays": 10}}, "webstack:api.logRetentionDays = 10"),
+    ({"webstack:platform": {"logRetentionDays": 10}}, "webstack:platform.logRetentionDays = 10"),
 ])
 def test_log_retention_must_be_a_period_cloudwatch_accepts(override, key):
     message = str(failure(override).error)
@@ -64,10 +65,10 @@ def test_unknown_section_is_refused():
 
 
 def test_a_section_key_set_without_path_is_refused_with_the_path_form():
-    error = failure({"webstack:api.imageTag": "0123abc"})
+    error = failure({"webstack:platform.imageTag": "0123abc"})
     message = str(error.error)
-    assert "unknown configuration keys webstack:api.imageTag" in message
-    assert "pulumi config set --path webstack:api.imageTag <value>" in message
+    assert "unknown configuration keys webstack:platform.imageTag" in message
+    assert "pulumi config set --path webstack:platform.imageTag <value>" in message
     assert error.capture.resources == []
 
 
@@ -125,15 +126,38 @@ def readme_defaults(section: str) -> dict[str, str]:
     return defaults
 
 
+def section_model(section: str) -> type[BaseModel]:
+    """`admin` or a nested `admin.service`: the model that validates that object of the stack file."""
+    name, *nested = section.split(".")
+    model = SECTIONS[name]
+    for key in nested:
+        [field] = [f for f in model.model_fields.values() if f.alias == key]
+        model = field.annotation if isinstance(field.annotation, type) else \
+            next(a for a in get_args(field.annotation) if isinstance(a, type) and issubclass(a, BaseModel))
+    return model
+
+
+def nested_sections() -> list[str]:
+    """Every object inside a section that has a model of its own (and so a README table of its own)."""
+    found = []
+    for name, model in SECTIONS.items():
+        for field in model.model_fields.values():
+            if any(isinstance(a, type) and issubclass(a, BaseModel)
+                   for a in (field.annotation, *get_args(field.annotation))):
+                found.append(f"{name}.{field.alias}")
+    return found
+
+
 def model_defaults(section: str) -> dict[str, str]:
     def shown(value: Any) -> str:
         if value is None or value is PydanticUndefined:
             return "—"
         return str(value).lower() if isinstance(value, bool) else str(value)
 
-    return {field.alias: shown(field.default) for field in SECTIONS[section].model_fields.values()}
+    return {field.alias: shown(field.default) for field in section_model(section).model_fields.values()
+            if not isinstance(field.default, BaseModel) and f"{section}.{field.alias}" not in nested_sections()}
 
 
-@pytest.mark.parametrize("section", SECTIONS)
+@pytest.mark.parametrize("section", [*SECTIONS, *nested_sections()])
 def test_readme_configuration_tables_match_the_models(section: str):
     assert readme_defaults(section) == model_defaults(section)

@@ -21,6 +21,7 @@ from ..core import MANDATORY, resource_policy
 from . import (
     acm,
     autoscaling,
+    awslambda,
     cloudfront,
     cloudtrail,
     cloudwatch,
@@ -45,7 +46,7 @@ from .fields import DESCRIPTION, DOCUMENT, NAME, PORT, PROTOCOL, VALUE, Request,
 from .tags import tag_problems
 
 SERVICES = (ec2, elbv2, ecs, iam, cloudwatch, s3, cloudfront, wafv2, dynamodb, ecr, kms, sns, ssm, acm, route53,
-            autoscaling, sqs, events, cognito, cloudtrail, guardduty)
+            autoscaling, sqs, events, cognito, cloudtrail, guardduty, awslambda)
 
 
 def _registry() -> dict[str, Request]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .fields import NAME, VALUE, AutoName, Request, Tagging, fields
 
 TARGET_TRACKING = "targetTrackingScalingPolicyConfiguration"
+STEP = "stepScalingPolicyConfiguration"
 SCALED = (("serviceNamespace", "ServiceNamespace"), ("scalableDimension", "ScalableDimension"),
           ("resourceId", "ResourceId"))
 
@@ -24,6 +25,13 @@ REQUESTS = {
                  "PredefinedMetricSpecification.PredefinedMetricType"),
                 (f"{TARGET_TRACKING}.scaleOutCooldown", "TargetTrackingScalingPolicyConfiguration.ScaleOutCooldown"),
                 (f"{TARGET_TRACKING}.scaleInCooldown", "TargetTrackingScalingPolicyConfiguration.ScaleInCooldown"),
-                (f"{TARGET_TRACKING}.disableScaleIn", "TargetTrackingScalingPolicyConfiguration.DisableScaleIn")),
+                (f"{TARGET_TRACKING}.disableScaleIn", "TargetTrackingScalingPolicyConfiguration.DisableScaleIn"),
+                (f"{STEP}.adjustmentType", "StepScalingPolicyConfiguration.AdjustmentType"),
+                (f"{STEP}.cooldown", "StepScalingPolicyConfiguration.Cooldown"),
+                (f"{STEP}.metricAggregationType", "StepScalingPolicyConfiguration.MetricAggregationType"),
+                (f"{STEP}.stepAdjustments[].scalingAdjustment", "StepAdjustment.ScalingAdjustment"),
+                # The provider takes the bounds as text and sends numbers.
+                *((f"{STEP}.stepAdjustments[].metricInterval{side}Bound", f"StepAdjustment.MetricInterval{side}Bound",
+                   {"to_api": float}) for side in ("Lower", "Upper"))),
     )),
 }

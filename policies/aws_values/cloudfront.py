@@ -149,8 +149,7 @@ REQUESTS = {
                  1783, f"{QUOTAS} (response headers policies: Content-Security-Policy value up to 1,783 "
                        "characters)"),)})),
     )),
-    # The function's code is a blob of at most 40,960 bytes (the model's FunctionBlob; the CloudFront quotas page
-    # long said 10 KB: the rule follows the model).
+    # The function's code goes to a blob of at most 40,960 bytes (the model's FunctionBlob), the rule used here.
     "aws:cloudfront/function:Function": Request((
         *fields("cloudfront", NAME, ("name", "CreateFunction.Name", {"autoname": AutoName(255)})),
         *fields("cloudfront", DESCRIPTION, ("comment", "FunctionConfig.Comment")),

@@ -16,14 +16,12 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 from ..core import MANDATORY, as_list, describe, get, number, resource_policy
 from .fields import (
     DESCRIPTION,
-    DOCUMENT,
     NAME,
     VALUE,
     AutoName,
     Request,
     Rule,
     Tagging,
-    compact_json,
     fields,
     matches,
     one_of,
@@ -106,8 +104,7 @@ REQUESTS = {
             r"[A-Za-z0-9_-]{1,255}", "1 to 255 of A-Z, a-z, 0-9, - and _", f"{API}/API_PutDashboard.html "
             "DashboardName", quote='The maximum length is 255, and valid characters are A-Z, a-z, 0-9, "-", and "_"'),
         )})),
-        *fields("cloudwatch", DOCUMENT, ("dashboardBody", "PutDashboard.DashboardBody", {"to_api": compact_json})),
-    )),
+    ), unchecked=("dashboardBody",)),
     # Log deliveries (CloudFront access logs to S3, through CloudWatch Logs' vended-log delivery).
     "aws:cloudwatch/logDeliverySource:LogDeliverySource": Request(fields(
         "logs", VALUE, ("name", "PutDeliverySource.name"), ("logType", "PutDeliverySource.logType")),

@@ -10,7 +10,7 @@ Fargate Spot and ARM64: the ECS Developer Guide's Fargate capacity provider cons
 with the ARM64 architecture don't support the Fargate Spot capacity provider, while the ECS API reference states no
 such limit and AWS announced Graviton support on Fargate Spot in September 2024. The rule follows the newer sources
 and admits ARM64 on FARGATE_SPOT; should a region refuse it, the documented fallback is
-`webstack:api.capacityProvider: FARGATE` (or `cpuArchitecture: X86_64`), see README.md.
+`capacityProvider: FARGATE` (or `webstack:platform.cpuArchitecture: X86_64`), see README.md.
 """
 
 from __future__ import annotations
@@ -111,7 +111,13 @@ REQUESTS = {
                                     f"{API}/API_CreateService.html healthCheckGracePeriodSeconds"),)}),
                 ("propagateTags", "CreateService.propagateTags"),
                 ("enableEcsManagedTags", "CreateService.enableECSManagedTags"),
-                ("enableExecuteCommand", "CreateService.enableExecuteCommand")),
+                ("enableExecuteCommand", "CreateService.enableExecuteCommand"),
+                ("deploymentConfiguration.strategy", "DeploymentConfiguration.strategy"),
+                # The provider takes the bake time as text and sends a number.
+                ("deploymentConfiguration.bakeTimeInMinutes", "DeploymentConfiguration.bakeTimeInMinutes",
+                 {"to_api": int}),
+                ("alarms.alarmNames", "DeploymentAlarms.alarmNames"), ("alarms.enable", "DeploymentAlarms.enable"),
+                ("alarms.rollback", "DeploymentAlarms.rollback")),
     ), tags=TAGS, unchecked=("cluster", "taskDefinition", "loadBalancers", "networkConfiguration",
                              "waitForSteadyState")),
     TASK_DEFINITION: Request((
@@ -263,9 +269,9 @@ POLICIES = [
         description="A service on FARGATE_SPOT runs Linux tasks on platform version 1.3.0 or later (ECS Developer "
                     "Guide, Fargate capacity providers). ARM64 is allowed: the rule follows the ECS API reference "
                     "and the September 2024 announcement of Graviton on Fargate Spot, newer than the guide's "
-                    "statement that ARM64 tasks can't use it; fallback: webstack:api capacityProvider FARGATE or "
-                    "cpuArchitecture X86_64.",
-        fix="Run Windows tasks on FARGATE; should a region refuse ARM64 on Spot, set webstack:api.capacityProvider "
-            "to FARGATE (or cpuArchitecture to X86_64)."),
+                    "statement that ARM64 tasks can't use it; fallback: capacityProvider FARGATE or "
+                    "webstack:platform cpuArchitecture X86_64.",
+        fix="Run Windows tasks on FARGATE; should a region refuse ARM64 on Spot, set the service's capacityProvider "
+            "to FARGATE (or webstack:platform.cpuArchitecture to X86_64)."),
 ]
 

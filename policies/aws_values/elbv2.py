@@ -96,16 +96,16 @@ REQUESTS = {
                 ("priority", "CreateRule.Priority"),
                 ("actions[].type", "Action.Type"),
                 ("actions[].forward.targetGroups[].weight", "TargetGroupTuple.Weight", {"rules": (between(
-                    0, 999, f"{API}/API_TargetGroupTuple.html Weight", quote="The range is 0-999"),)}),
+                    0, 999, f"{API}/API_TargetGroupTuple.html Weight", quote="The range is 0 to 999"),)}),
                 ("conditions[].pathPattern.values", "PathPatternConditionConfig.Values"),
                 ("conditions[].httpHeader.httpHeaderName", "HttpHeaderConditionConfig.HttpHeaderName"),
                 ("conditions[].httpHeader.values", "HttpHeaderConditionConfig.Values")),
     ), tags=TAGS, unchecked=("listenerArn",)),
     "aws:lb/listener:Listener": Request((
         *fields("elbv2", PORT, ("port", "CreateListener.Port")),
-        *fields("elbv2", PROTOCOL, ("protocol", "CreateListener.Protocol")),
+        *fields("elbv2", PROTOCOL, ("protocol", "CreateListener.Protocol"), ("sslPolicy", "CreateListener.SslPolicy")),
         *fields("elbv2", VALUE, ("defaultActions[].type", "Action.Type")),
-    ), tags=TAGS, unchecked=("loadBalancerArn",)),
+    ), tags=TAGS, unchecked=("loadBalancerArn", "certificateArn")),
 }
 
 

@@ -7,6 +7,7 @@ cite. Bucket names Pulumi generates are the logical name, "-" and 7 hex characte
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from typing import Any
 
 from .fields import DOCUMENT, NAME, VALUE, AutoName, Request, Rule, Tagging, at_most, between, compact_json, fields
@@ -39,6 +40,16 @@ def _bucket_name_problem(name: Any) -> str | None:
     if prefix or suffix:
         return f"{text!r} uses the reserved {'prefix ' + prefix if prefix else 'suffix ' + str(suffix)}"
     return None
+
+
+METADATA_BYTES = 2 * 1024
+
+
+def _metadata_problem(value: Any) -> str | None:
+    """User-defined metadata travels as x-amz-meta-* headers, keys and values 2 KB together."""
+    size = sum(len(f"x-amz-meta-{key}".encode()) + len(str(item).encode()) for key, item in value.items()) \
+        if isinstance(value, Mapping) else 0
+    return None if size <= METADATA_BYTES else f"{size:,} bytes of metadata, more than the {METADATA_BYTES:,} allowed"
 
 
 BUCKET_NAME = (Rule(_bucket_name_problem, f"{NAMING_RULES} (general purpose bucket naming rules)"),)
@@ -76,6 +87,7 @@ REQUESTS = {
         "s3", VALUE, ("versioningConfiguration.status", "VersioningConfiguration.Status")), unchecked=ON_A_BUCKET),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": Request(fields(
         "s3", VALUE,
+        ("transitionDefaultMinimumObjectSize", "PutBucketLifecycleConfiguration.TransitionDefaultMinimumObjectSize"),
         ("rules[].id", "LifecycleRule.ID", {"rules": (at_most(255, f"{API}/API_LifecycleRule.html ID",
                                                                quote="cannot be longer than 255 characters"),)}),
         ("rules[].status", "LifecycleRule.Status"),
@@ -99,7 +111,10 @@ REQUESTS = {
         "s3", VALUE, ("key", "PutObject.Key", {"rules": (at_most(
             1024, f"{GUIDE}/object-keys.html (an object key is up to 1,024 bytes of UTF-8)", unit="bytes",
             measure=lambda text: len(text.encode())),)}),
-        ("contentType", "PutObject.ContentType"), ("cacheControl", "PutObject.CacheControl")), tags=OBJECT_TAGS,
+        ("contentType", "PutObject.ContentType"), ("cacheControl", "PutObject.CacheControl"),
+        ("metadata", "PutObject.Metadata", {"rules": (Rule(
+            _metadata_problem, f"{GUIDE}/UsingMetadata.html (user-defined metadata is limited to 2 KB)"),)})),
+        tags=OBJECT_TAGS,
         # The object's body: a file the provider uploads, or text.
         unchecked=(*ON_A_BUCKET, "source", "content")),
 }

@@ -3,9 +3,31 @@ letters, digits, underscores and hyphens (the model documents it; its shape is a
 
 from __future__ import annotations
 
-from .fields import DOCUMENT, NAME, VALUE, AutoName, Request, Tagging, compact_json, fields, matches, one_of
+from typing import Any
+
+from ..core import statements
+from .fields import (
+    DOCUMENT,
+    NAME,
+    VALUE,
+    AutoName,
+    Request,
+    Rule,
+    Tagging,
+    at_most,
+    compact_json,
+    fields,
+    matches,
+    one_of,
+)
 
 API = "https://docs.aws.amazon.com/sns/latest/api"
+POLICY_QUOTAS = "https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html"
+
+
+def _at_most_100_statements(document: Any) -> str | None:
+    count = len(statements(document))
+    return None if count <= 100 else f"{count} statements, more than the 100 allowed"
 
 REQUESTS = {
     "aws:sns/topic:Topic": Request((
@@ -16,7 +38,10 @@ REQUESTS = {
         *fields("sns", VALUE, ("kmsMasterKeyId", "TopicAttributesMap{}")),
     ), tags=Tagging("sns", "TagKey", "TagValue")),
     "aws:sns/topicPolicy:TopicPolicy": Request(fields(
-        "sns", DOCUMENT, ("policy", "SetTopicAttributes.AttributeValue", {"to_api": compact_json})),
+        "sns", DOCUMENT, ("policy", "SetTopicAttributes.AttributeValue", {"to_api": compact_json, "rules": (
+            at_most(30 * 1024, f"{POLICY_QUOTAS} (Bytes: 30 kb)", unit="bytes",
+                    measure=lambda text: len(text.encode())),
+            Rule(_at_most_100_statements, f"{POLICY_QUOTAS} (Statements: 100)"))})),
         unchecked=("arn",)),
     "aws:sns/topicSubscription:TopicSubscription": Request(fields(
         "sns", VALUE, ("protocol", "Subscribe.Protocol", {"rules": (one_of(

@@ -3,9 +3,45 @@ documentation, quoted below. pulumi-aws auto-names a queue within 80 characters,
 
 from __future__ import annotations
 
-from .fields import DOCUMENT, NAME, VALUE, AutoName, Request, Tagging, between, compact_json, fields, matches
+from collections.abc import Callable
+from typing import Any
+
+from ..core import as_json, as_list, get, is_mapping, statements
+from .fields import (
+    DOCUMENT,
+    NAME,
+    VALUE,
+    AutoName,
+    Request,
+    Rule,
+    Tagging,
+    at_most,
+    between,
+    compact_json,
+    fields,
+    matches,
+)
 
 API = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html"
+POLICY_QUOTAS = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-policies.html"
+
+
+def _statements_at_most(limit: int) -> Callable[[Any], str | None]:
+    def check(document: Any) -> str | None:
+        count = len(statements(document))
+        return None if count <= limit else f"{count} statements, more than the {limit} allowed"
+    return check
+
+
+def _redrive_allow_problem(document: Any) -> str | None:
+    parsed = as_json(document)
+    permission = get(parsed, "redrivePermission") if is_mapping(parsed) else None
+    if permission not in ("allowAll", "denyAll", "byQueue"):
+        return f"redrivePermission {permission!r} is not allowAll, denyAll or byQueue"
+    sources = as_list(get(parsed, "sourceQueueArns"))
+    if permission == "byQueue" and not 1 <= len(sources) <= 10:
+        return f"byQueue names {len(sources)} source queues; it takes 1 to 10"
+    return None
 
 
 def _attribute(key: str, name: str, low: int, high: int, quote: str) -> tuple[str, str, dict[str, object]]:
@@ -27,14 +63,18 @@ REQUESTS = {
                 _attribute("receiveWaitTimeSeconds", "ReceiveMessageWaitTimeSeconds", 0, 20,
                            "An integer from 0 to 20 (seconds)"),
                 _attribute("visibilityTimeoutSeconds", "VisibilityTimeout", 0, 43_200,
-                           "An integer from 0 to 43,200 (12 hours)"),
-                ("sqsManagedSseEnabled", "CreateQueue.Attributes{}", {"model": False})),
-        *fields("sqs", DOCUMENT, ("redrivePolicy", "CreateQueue.Attributes{}", {"to_api": compact_json})),
-    ), tags=Tagging("sqs", "TagKey", "TagValue")),
+                           "An integer from 0 to 43,200 (12 hours)")),
+    ), tags=Tagging("sqs", "TagKey", "TagValue"),
+        # The redrive policy names the dead-letter queue (a reference) and a receive count.
+        unchecked=("sqsManagedSseEnabled", "redrivePolicy")),
     "aws:sqs/queuePolicy:QueuePolicy": Request(fields(
-        "sqs", DOCUMENT, ("policy", "SetQueueAttributes.Attributes{}", {"to_api": compact_json})),
+        "sqs", DOCUMENT, ("policy", "SetQueueAttributes.Attributes{}", {"to_api": compact_json, "rules": (
+            at_most(8_192, f"{POLICY_QUOTAS} (Bytes: 8,192)", unit="bytes", measure=lambda text: len(text.encode())),
+            Rule(_statements_at_most(20), f"{POLICY_QUOTAS} (Statements: 20)"))})),
         unchecked=("queueUrl",)),
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": Request(fields(
-        "sqs", DOCUMENT, ("redriveAllowPolicy", "SetQueueAttributes.Attributes{}", {"to_api": compact_json})),
+        "sqs", DOCUMENT, ("redriveAllowPolicy", "SetQueueAttributes.Attributes{}", {"to_api": compact_json, "rules": (
+            Rule(_redrive_allow_problem, f"{API} RedriveAllowPolicy",
+                 quote="You can specify up to 10 source queue ARNs"),)})),
         unchecked=("queueUrl",)),
 }

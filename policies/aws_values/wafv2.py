@@ -61,6 +61,12 @@ def _ip_block(value: Any) -> str | None:
     return f"{value!r} is a /0, which WAF does not take" if network.prefixlen == 0 else None
 
 
+def _response_bodies(value: Any) -> dict[str, Any]:
+    """Pulumi's list of {key, content, contentType} is the API's map of key to {Content, ContentType}."""
+    return {str(get(body, "key")): {"Content": get(body, "content"), "ContentType": get(body, "contentType")}
+            for body in as_list(value)}
+
+
 RULE_PATH = "rules[]"
 RATE = f"{RULE_PATH}.statement.rateBasedStatement"
 MANAGED = f"{RULE_PATH}.statement.managedRuleGroupStatement"
@@ -84,6 +90,8 @@ REQUESTS = {
                 (f"{RULE_PATH}.action.block.customResponse.responseCode", "CustomResponse.ResponseCode"),
                 (f"{RULE_PATH}.visibilityConfig.cloudwatchMetricsEnabled", "VisibilityConfig.CloudWatchMetricsEnabled"),
                 (f"{RULE_PATH}.visibilityConfig.sampledRequestsEnabled", "VisibilityConfig.SampledRequestsEnabled")),
+        *fields("wafv2", VALUE, ("customResponseBodies", "CreateWebACL.CustomResponseBodies",
+                                 {"to_api": _response_bodies})),
     ), tags=Tagging("wafv2", "TagKey", "TagValue"), unchecked=("defaultAction",)),
     IP_SET: Request((
         *fields("wafv2", NAME, ("name", "CreateIPSet.Name", {"autoname": AutoName(255)})),

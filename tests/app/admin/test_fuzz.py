@@ -1,41 +1,42 @@
 """Schema-driven fuzzing of both APIs with schemathesis, every check on (``--checks all``): no server error,
-no response and no rejection that contradicts the API's own OpenAPI document. Both APIs are served as
-``make dev`` serves them, on 127.0.0.1 in a process of their own (``fuzz_server``); the admin API is called
-with an access token of the emulated pool's administrator.
+no response and no rejection that contradicts the API's own OpenAPI document. Both APIs run on 127.0.0.1
+over a table and bucket of their own in the emulator; the admin API is called with a real administrator's
+access token from the emulated pool.
 
-The run is bounded (a fixed seed, 8 examples per operation; all four phases for the admin API, all but the
+The run is bounded (a fixed seed, 5 examples per operation; all four phases for the admin API, all but the
 stateful one for the read-only public API) so it takes seconds; set WEBSTACK_FUZZ_EXAMPLES and
 WEBSTACK_FUZZ_SEED to fuzz longer or differently."""
 
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
-import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from app.admin.main import create_app as create_admin_app
+from app.admin.store import AdminStore
 from app.api.catalogue import Catalogue
 from app.api.main import create_app as create_public_app
+from app.local import BackgroundServer, Emulator, provision
 
 from ..conftest import SESSION, make_settings
-from .conftest import cognito_call
+from .conftest import AdminWorld
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-EXAMPLES = os.environ.get("WEBSTACK_FUZZ_EXAMPLES", "8")
+EXAMPLES = os.environ.get("WEBSTACK_FUZZ_EXAMPLES", "5")
 SEED = os.environ.get("WEBSTACK_FUZZ_SEED", "20251202")
 
 
 def fuzz(document_url: str, workdir: Path, *options: str) -> subprocess.Popen[str]:
-    """schemathesis run in the background (the two APIs are fuzzed side by side)."""
+    """schemathesis run, in a process of its own."""
     assert SCHEMATHESIS.exists(), "schemathesis missing: pip install -r requirements-dev.txt"
     workdir.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
@@ -56,44 +57,34 @@ def verdict(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """What ``make dev`` serves, in a process of its own (``fuzz_server``), so that the fuzzed servers do not
-    share an interpreter with the test; yields its URL and an access token of its administrator."""
-    stderr_path = tmp_path_factory.mktemp("fuzz-server") / "stderr"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    with open(stderr_path, "w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "tests.app.admin.fuzz_server"], cwd=REPO_ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # the server prints it once it answers
-        assert line, f"the fuzz server did not start: {stderr_path.read_text()[-3000:]}"
-        started = json.loads(line)
-        url = started["url"]
-        config = httpx.get(f"{url}/admin/config.json", timeout=5, trust_env=False).json()
-        signed_in = cognito_call(config["cognitoEndpoint"], "InitiateAuth", {
-            "AuthFlow": "USER_PASSWORD_AUTH",
-            "ClientId": config["clientId"],
-            "AuthParameters": {"USERNAME": started["username"], "PASSWORD": started["password"]},
-        })
-        assert signed_in.status_code == 200, signed_in.text
-        yield url, signed_in.json()["AuthenticationResult"]["AccessToken"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+def fuzzed_apis(emulator: Emulator, admin_world: AdminWorld) -> Iterator[tuple[str, str]]:
+    """Both APIs over a table and bucket only the fuzzer writes to; the admin API trusts the emulated pool
+    whose administrator's token the fuzzer sends."""
+    suffix = uuid.uuid4().hex[:8]
+    table, bucket = f"fuzz-items-{suffix}", f"fuzz-images-{suffix}"
+    provision(emulator.endpoint_url, table, bucket)
+    admin_settings = admin_world.settings.model_copy(update={"table_name": table, "bucket_name": bucket})
+    public_settings = make_settings(emulator.endpoint_url, table_name=table, bucket_name=bucket)
+    with (
+        BackgroundServer(create_admin_app(admin_settings, AdminStore(admin_settings, session=SESSION))) as admin,
+        BackgroundServer(create_public_app(public_settings, Catalogue(public_settings, session=SESSION))) as public,
+    ):
+        yield public.url, admin.url
 
 
-def test_neither_api_contradicts_its_document_or_fails(dev_server, tmp_path):
-    url, token = dev_server
+def test_neither_api_contradicts_its_document_or_fails(fuzzed_apis, admin_world, tmp_path):
+    public_url, admin_url = fuzzed_apis
+    # One after the other: both APIs and the emulator share this interpreter, and side by side the two runs
+    # only slow each other down.
     runs = {
         # The public API only reads: a stateful phase (sequences of calls) would repeat the coverage phase.
-        "public": fuzz(f"{url}/api/openapi.json", tmp_path / "public", "--phases", "examples,coverage,fuzzing"),
-        "admin": fuzz(f"{url}/api/admin/openapi.json", tmp_path / "admin",
-                      "--header", f"Authorization: Bearer {token}"),
+        "public": lambda: fuzz(f"{public_url}/api/openapi.json", tmp_path / "public",
+                               "--phases", "examples,coverage,fuzzing"),
+        "admin": lambda: fuzz(f"{admin_url}/api/admin/openapi.json", tmp_path / "admin",
+                              "--header", f"Authorization: Bearer {admin_world.admin_token}"),
     }
-    for name, process in runs.items():
-        code, output = verdict(process)
-        print(name, [line for line in output.splitlines() if "(in " in line])
+    for name, start in runs.items():
+        code, output = verdict(start())
         assert code == 0, f"schemathesis found problems in the {name} API:\n{output[-6000:]}"
         tested = re.search(r"(\d+) generated, (\d+) passed", output)
         assert tested and int(tested.group(1)) > 50 and tested.group(1) == tested.group(2), output[-3000:]
