@@ -35,11 +35,12 @@ prefix = config.prefix
 # The ceiling on every role of the stack: the roles below carry it, and the CI deploy role creates roles only with it.
 boundary = RoleBoundary(prefix, RoleBoundaryArgs(prefix=prefix, region=config.region), opts=regional)
 
-network = PrivateNetwork(prefix, PrivateNetworkArgs(
-    config=config.network, region=config.region, permissions_boundary_arn=boundary.arn), opts=regional)
-data = DataStore(prefix, DataStoreArgs(config=config.data), opts=regional)
 alerts = Alerts(f"{prefix}-alarms", AlertsArgs(config=config.alerts, permissions_boundary_arn=boundary.arn),
                 opts=regional)
+network = PrivateNetwork(prefix, PrivateNetworkArgs(
+    config=config.network, region=config.region, permissions_boundary_arn=boundary.arn,
+    alarm_topic_arn=alerts.topic_arn), opts=regional)
+data = DataStore(prefix, DataStoreArgs(config=config.data), opts=regional)
 archive = LogArchive(f"{prefix}-logs", LogArchiveArgs(
     config=config.logs, region=config.region, images_bucket_arn=data.bucket_arn, web_acl=config.site.waf,
     account_trail=bool(config.account and config.account.cloudtrail)), opts=regional)

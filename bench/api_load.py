@@ -67,7 +67,7 @@ class Server:
         env["PORT"] = str(self.port)
         if items_cache_seconds is not None:
             env["ITEMS_CACHE_SECONDS"] = str(items_cache_seconds)
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (the server's stderr, open as long as it runs)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.local"],
             cwd=REPO_ROOT,

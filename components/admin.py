@@ -10,7 +10,6 @@
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -44,7 +43,7 @@ class AdminSignIn(pulumi.ComponentResource):
     """Cognito's API endpoint of the region, which the admin page calls to sign in."""
     group_name: str
 
-    def __init__(self, name: str, args: AdminSignInArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AdminSignInArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:admin:AdminSignIn", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)

@@ -11,7 +11,6 @@ and EventBridge can publish to an encrypted topic only when the key lets them us
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -30,7 +29,7 @@ CHANNEL_GUARDRAIL = "arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"
 @dataclass(frozen=True)
 class AlertsArgs:
     config: AlertsConfig
-    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's RoleBoundary (components/boundary.py), set on the Chatbot channel role."""
 
 
@@ -39,7 +38,7 @@ class Alerts(pulumi.ComponentResource):
     topic_name: pulumi.Output[str]
     key_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: AlertsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AlertsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:alerts:Alerts", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)

@@ -31,17 +31,22 @@ ECS Exec, flow logs or the NAT kind on or off deploys through the pipeline witho
 """
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.access import (IMAGE_PREFIX, QUEUE_CONSUME_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS,
-                               VARIANT_PREFIX)
+from components.access import (
+    IMAGE_PREFIX,
+    QUEUE_CONSUME_ACTIONS,
+    TABLE_READ_ACTIONS,
+    TABLE_WRITE_ACTIONS,
+    VARIANT_PREFIX,
+)
 from components.alerts import CHANNEL_READS
 from components.iam import ECS_EXEC_ACTIONS, IMAGE_PULL_ACTIONS, LOG_WRITE_ACTIONS
-from components.platform import RELEASE_READ_ACTIONS, RELEASE_ROUTING_ACTIONS, RELEASE_TARGET_ACTIONS
 from components.network import FLOW_LOG_DELIVERY_ACTIONS
+from components.platform import RELEASE_READ_ACTIONS, RELEASE_ROUTING_ACTIONS, RELEASE_TARGET_ACTIONS
 from components.policy_documents import allow, document
 from components.release_probe import ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS, INVOKE_ACTIONS
 
@@ -105,7 +110,7 @@ class RoleBoundary(pulumi.ComponentResource):
     policy: aws.iam.Policy
     arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: RoleBoundaryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: RoleBoundaryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:iam:RoleBoundary", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id

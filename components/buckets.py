@@ -6,8 +6,9 @@ rather than SSE-KMS: ALB log delivery accepts nothing else, CloudFront's Origin 
 policy for SSE-KMS objects, and the images are read only through one task role, so a key would narrow nothing.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws

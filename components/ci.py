@@ -48,7 +48,7 @@ What the roles may do:
 """
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -158,10 +158,10 @@ class Scope:
     account: str
     role_boundary_arn: str
     partition: str = "aws"
-    state_bucket: Optional[str] = None
-    secrets_key_arn: Optional[str] = None
+    state_bucket: str | None = None
+    secrets_key_arn: str | None = None
 
-    def arn(self, service: str, resource: str, region: Optional[str] = None, account: Optional[str] = None) -> str:
+    def arn(self, service: str, resource: str, region: str | None = None, account: str | None = None) -> str:
         return f"arn:{self.partition}:{service}:{self.region if region is None else region}:" \
                f"{self.account if account is None else account}:{resource}"
 
@@ -363,7 +363,8 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
 
 
 def preview_policy(scope: Scope) -> dict[str, Any]:
-    statements = read_statements(scope) + [
+    statements = [
+        *read_statements(scope),
         # The deployed image tag the pipelines pass back in, and the other names the stack publishes.
         allow("ReadTheStacksParameters", ("ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"),
               scope.parameters),
@@ -529,7 +530,8 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
         # SQS names queues in their ARNs: the worker's queue and its dead-letter queue.
         allow("QueuesOfTheStack", ("sqs:CreateQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:TagQueue",
                                    "sqs:UntagQueue"), scope.arn("sqs", f"{n}-*")),
-    ] + _state_statements(scope, write=True)
+        *_state_statements(scope, write=True),
+    ]
     edge = [
         # CloudFront ARNs carry generated ids only: the distribution, its OAC, VPC origin and policies of this
         # account. Invalidations publish a new frontend; AllowVendedLogDeliveryForResource lets CloudWatch's log
@@ -676,7 +678,7 @@ class CiAccess(pulumi.ComponentResource):
     preview_role_arn: pulumi.Output[str]
     deploy_role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: CiAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: CiAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:ci:CiAccess", name, None, opts)
         # Protected: `pulumi destroy --exclude-protected` (destroy-dev) leaves them, and removing CI access takes
         # a deliberate `pulumi state unprotect` by an administrator.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -43,15 +43,15 @@ class DashboardArgs:
     container_insights: bool
     cache_hit_ratio: bool
     """The distribution's additional metrics are on (aws.cloudfront.MonitoringSubscription)."""
-    web_acl_name: Optional[pulumi.Input[str]] = None
-    queue_name: Optional[pulumi.Input[str]] = None
-    dead_letter_queue_name: Optional[pulumi.Input[str]] = None
-    user_pool_id: Optional[pulumi.Input[str]] = None
-    user_pool_client_id: Optional[pulumi.Input[str]] = None
+    web_acl_name: pulumi.Input[str] | None = None
+    queue_name: pulumi.Input[str] | None = None
+    dead_letter_queue_name: pulumi.Input[str] | None = None
+    user_pool_id: pulumi.Input[str] | None = None
+    user_pool_client_id: pulumi.Input[str] | None = None
 
 
 def chart(title: str, metrics: list[list[Any]], *, region: str, stat: str = "Sum", width: int = 8,
-          y_label: Optional[str] = None) -> dict[str, Any]:
+          y_label: str | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {"title": title, "view": "timeSeries", "region": region, "stat": stat,
                                   "period": PERIOD, "metrics": metrics}
     if y_label:
@@ -100,7 +100,8 @@ def body(args: DashboardArgs, values: dict[str, Any]) -> dict[str, Any]:
                           region=EDGE_REGION))
 
     balancer = ["LoadBalancer", values["load_balancer_suffix"]]
-    groups = [(service.title, suffix) for service, suffixes in zip(args.services, values["target_groups"])
+    groups = [(service.title, suffix)
+              for service, suffixes in zip(args.services, values["target_groups"], strict=True)
               for suffix in suffixes]
 
     def per_group(metric: str, **options: Any) -> list[list[Any]]:
@@ -120,10 +121,11 @@ def body(args: DashboardArgs, values: dict[str, Any]) -> dict[str, Any]:
     ]
 
     services = []
-    for service, cluster, name in zip(args.services, values["clusters"], values["service_names"]):
+    for service, cluster, name in zip(args.services, values["clusters"], values["service_names"], strict=True):
         on_service = ["ClusterName", cluster, "ServiceName", name]
         services.append(chart(f"{service.title}: CPU and memory (%)",
-                              [["AWS/ECS", "CPUUtilization", *on_service], ["AWS/ECS", "MemoryUtilization", *on_service]],
+                              [["AWS/ECS", "CPUUtilization", *on_service],
+                               ["AWS/ECS", "MemoryUtilization", *on_service]],
                               region=region, stat="Average", y_label="%"))
         if args.container_insights:
             services.append(chart(f"{service.title}: running and desired tasks",
@@ -166,7 +168,7 @@ def body(args: DashboardArgs, values: dict[str, Any]) -> dict[str, Any]:
 class Dashboard(pulumi.ComponentResource):
     dashboard_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: DashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DashboardArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:dashboard:Dashboard", name, None, opts)
         inputs = pulumi.Output.all(
             distribution_id=args.distribution_id, load_balancer_suffix=args.load_balancer_suffix,

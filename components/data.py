@@ -10,7 +10,6 @@ in AWS. The sample catalogue is SampleCatalogue's (components/seed.py).
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -35,7 +34,7 @@ class DataStore(pulumi.ComponentResource):
     bucket_ready: list[pulumi.Resource]
     """What objects written into the bucket wait for: it is private and encrypted before they arrive."""
 
-    def __init__(self, name: str, args: DataStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DataStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:data:DataStore", name, None, opts)
         config = args.config
         kept = pulumi.ResourceOptions(parent=self, protect=config.protect, retain_on_delete=config.protect)

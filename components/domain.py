@@ -14,7 +14,6 @@ Both are validated by DNS in the same hosted zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -38,7 +37,7 @@ class SiteDomain(pulumi.ComponentResource):
     viewer_certificate_arn: pulumi.Output[str]
     origin_certificate_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: SiteDomainArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: SiteDomainArgs, opts: pulumi.ResourceOptions | None = None):
         config = args.config
         if not config.domain or not config.hosted_zone:
             raise ValueError("SiteDomain needs webstack:site.domain and webstack:site.hostedZone")

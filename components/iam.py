@@ -17,7 +17,7 @@ does: it allows these grants and caps anything added to the roles later.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -42,7 +42,7 @@ class TaskRolesArgs:
     exec_enabled: bool = False
     """ECS Exec (`aws ecs execute-command`) into running tasks."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's RoleBoundary (components/boundary.py), set on both roles; the webstack program always passes it."""
 
 
@@ -56,7 +56,7 @@ class TaskRoles(pulumi.ComponentResource):
     execution_role_arn: pulumi.Output[str]
     task_role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: TaskRolesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: TaskRolesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:iam:TaskRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
@@ -90,7 +90,7 @@ class TaskRoles(pulumi.ComponentResource):
         self.register_outputs({"executionRoleArn": self.execution_role_arn, "taskRoleArn": self.task_role_arn})
 
     @staticmethod
-    def _trust(account: pulumi.Output[str], source_arn: Optional[pulumi.Output[str]] = None) -> pulumi.Output[str]:
+    def _trust(account: pulumi.Output[str], source_arn: pulumi.Output[str] | None = None) -> pulumi.Output[str]:
         condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
         if source_arn is not None:
             condition["ArnLike"] = {"aws:SourceArn": source_arn}

@@ -65,6 +65,7 @@ from stack_config.logs import LogsConfig
 ALB_PREFIX = "alb"
 CLOUDFRONT_PREFIX = "cloudfront"
 IMAGES_PREFIX = "s3/images/"
+WAF_BUCKET_ACCESS_PREFIX = "s3/waf-logs/"
 TRAIL_PREFIX = "cloudtrail"
 WAF_BUCKET_PREFIX = "aws-waf-logs-"
 
@@ -132,6 +133,8 @@ class LogArchive(pulumi.ComponentResource):
     cloudfront_delivery_source_name: str | None
     cloudfront_destination_arn: pulumi.Output[str] | None
     images_log_prefix: str | None
+    waf_bucket_log_prefix: str | None
+    """Where the WAF log bucket's own server access logs go in the archive, if they do."""
     trail_prefix: str | None
     protected: bool
     writes_ready: list[pulumi.Resource]
@@ -218,14 +221,26 @@ class LogArchive(pulumi.ComponentResource):
             ]
             self.trail_prefix = TRAIL_PREFIX
 
-        policy = archive.policy(statements)
-        self.writes_ready = [policy, *settings]
-
         self.waf_bucket_name = None
         self.waf_bucket_arn = None
         self.waf_writes_ready = []
+        self.waf_bucket_log_prefix = None
+        waf, waf_settings = None, []
         if config.waf and args.web_acl:
             waf, waf_settings = self._bucket(WAF_BUCKET_PREFIX + name)
+            if not config.object_lock:
+                # The WAF log bucket's own server access logs come to the archive, as the images bucket's do (S3
+                # delivers none into a locked archive).
+                statements.append(_grant(
+                    "WafLogBucketAccessLogsWrite", {"Service": S3_LOG_DELIVERY}, ["s3:PutObject"],
+                    pulumi.Output.concat(arn, f"/{WAF_BUCKET_ACCESS_PREFIX}*"),
+                    {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": waf.bucket.arn}}))
+                self.waf_bucket_log_prefix = WAF_BUCKET_ACCESS_PREFIX
+
+        policy = archive.policy(statements)
+        self.writes_ready = [policy, *settings]
+
+        if waf is not None:
             waf_arn = waf.bucket.arn
             # WAF's logs come through CloudWatch's log delivery in the web ACL's region (us-east-1 for CloudFront
             # scope), whose aws:SourceArn is a delivery of its own making, not the web ACL: the region and account
@@ -372,6 +387,13 @@ class LogDeliveries(pulumi.ComponentResource):
                 target_object_key_format={"partitioned_prefix": {"partition_date_source": IMAGES_LOG_PARTITION}},
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=archive.writes_ready)))
             self.images_logging_id = images.id
+
+        if archive.waf_bucket_log_prefix is not None and archive.waf_bucket_name is not None:
+            aws.s3.BucketLogging(
+                f"{name}-waf-bucket", bucket=archive.waf_bucket_name, target_bucket=archive.bucket_name,
+                target_prefix=archive.waf_bucket_log_prefix,
+                target_object_key_format={"partitioned_prefix": {"partition_date_source": IMAGES_LOG_PARTITION}},
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=archive.writes_ready)))
 
         self.register_outputs({"cloudfrontDeliveryId": self.cloudfront_delivery_id,
                                "wafLoggingId": self.waf_logging_id, "imagesLoggingId": self.images_logging_id})

@@ -11,7 +11,6 @@ ingress and data tiers have no route out at all. S3 and DynamoDB are reached thr
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -57,7 +56,7 @@ class AddressPlan:
         ingress, container, data, free = vpc.subnets(prefixlen_diff=2)
         tiers = {
             tier: [str(subnet) for subnet in list(block.subnets(prefixlen_diff=2))[:az_count]]
-            for tier, block in zip(TIERS, (ingress, container, data))
+            for tier, block in zip(TIERS, (ingress, container, data), strict=True)
         }
         return cls(tiers=tiers, public=str(next(free.subnets(new_prefix=28))))
 
@@ -66,8 +65,10 @@ class AddressPlan:
 class PrivateNetworkArgs:
     config: NetworkConfig
     region: str
-    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's RoleBoundary (components/boundary.py), set on the NAT instance's and the flow logs' roles."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """Where the NAT instance's recovery alarm also tells people (the stack's Alerts topic)."""
 
 
 class PrivateNetwork(pulumi.ComponentResource):
@@ -77,14 +78,14 @@ class PrivateNetwork(pulumi.ComponentResource):
     ingress_subnet_ids: pulumi.Output[list[str]]
     container_subnet_ids: pulumi.Output[list[str]]
     data_subnet_ids: pulumi.Output[list[str]]
-    public_subnet_id: Optional[pulumi.Output[str]]
+    public_subnet_id: pulumi.Output[str] | None
     nat_id: pulumi.Output[str]
     """The regional NAT gateway's id, or the NAT instance's id."""
     nat_kind: str
     workload_security_group_id: pulumi.Output[str]
     """Attach to container-tier workloads: the NAT instance and interface endpoints admit exactly this group."""
 
-    def __init__(self, name: str, args: PrivateNetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: PrivateNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:network:PrivateNetwork", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
@@ -92,6 +93,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         self._name = name
         self._child = child
         self._boundary = args.permissions_boundary_arn
+        self._topic = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
 
         zones = aws.get_availability_zones_output(
             state="available",
@@ -207,7 +209,8 @@ class PrivateNetwork(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-nat-role", description="NAT instance: Session Manager access only",
                             assume_role_policy=pulumi.Output.json_dumps(document(
                                 {"Effect": "Allow", "Action": "sts:AssumeRole",
-                                 "Principal": {"Service": "ec2.amazonaws.com"}})), permissions_boundary=self._boundary, opts=child)
+                                 "Principal": {"Service": "ec2.amazonaws.com"}})),
+                            permissions_boundary=self._boundary, opts=child)
         aws.iam.RolePolicyAttachment(f"{name}-nat-ssm", role=role.name,
                                      policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-nat-profile", role=role.name, opts=child)
@@ -228,13 +231,18 @@ class PrivateNetwork(pulumi.ComponentResource):
         # Recover onto healthy hardware when the host fails: same instance id, ENI and addresses, so the
         # container tier's route stays valid.
         aws.cloudwatch.MetricAlarm(
-            f"{name}-nat-recover", alarm_description="Recover the NAT instance when its host fails",
+            f"{name}-nat-recover",
+            alarm_description=(
+                "The NAT instance's host failed its system status check for 2 minutes: EC2 recovers the instance "
+                "onto healthy hardware (same id, addresses and route), and the tasks lose outbound HTTPS meanwhile. "
+                "Nothing to do unless it repeats or stays in ALARM: then look at the instance's status checks and "
+                "its system log in the EC2 console."),
             namespace="AWS/EC2", metric_name="StatusCheckFailed_System", statistic="Maximum", period=60,
             evaluation_periods=2, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
             dimensions={"InstanceId": instance.id},
             alarm_actions=[pulumi.Output.concat("arn:aws:automate:", aws.get_region_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)).region, ":ec2:recover")],
-            opts=child)
+                opts=pulumi.InvokeOutputOptions(parent=self)).region, ":ec2:recover"), *self._topic],
+            ok_actions=self._topic, opts=child)
         return instance
 
     def _interface_endpoints(self, region: str, vpc: aws.ec2.Vpc, subnets: list[aws.ec2.Subnet]) -> None:
@@ -261,7 +269,8 @@ class PrivateNetwork(pulumi.ComponentResource):
                             assume_role_policy=pulumi.Output.json_dumps(document(
                                 {"Effect": "Allow", "Action": "sts:AssumeRole",
                                  "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}})), permissions_boundary=self._boundary, opts=child)
+                                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}})),
+                            permissions_boundary=self._boundary, opts=child)
         aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=pulumi.Output.json_dumps(document(
             {"Effect": "Allow", "Action": list(FLOW_LOG_DELIVERY_ACTIONS),
              "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")]})), opts=child)

@@ -7,7 +7,7 @@ is running rather than revert it.
 """
 
 import re
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -25,7 +25,7 @@ class DeployParameters(pulumi.ComponentResource):
     """Parameter name by key."""
 
     def __init__(self, name: str, values: Mapping[str, pulumi.Input[object]],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         bad = sorted(key for key in values if not KEY.match(key))
         if bad:
             raise ValueError(f"parameter keys {bad} are not lowercase path segments such as site/bucket-name")

@@ -23,7 +23,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -102,13 +101,13 @@ class FargatePlatformArgs:
     vpc_id: pulumi.Input[str]
     ingress_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     alarm_topic_arn: pulumi.Input[str]
-    access_logs: Optional[aws.lb.LoadBalancerAccessLogsArgsDict] = None
+    access_logs: aws.lb.LoadBalancerAccessLogsArgsDict | None = None
     """Where the load balancer writes its access logs (the stack's LogArchive), if anywhere."""
     access_logs_ready: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What the load balancer waits for: it checks it may write to the bucket when logging is switched on."""
-    certificate_arn: Optional[pulumi.Input[str]] = None
+    certificate_arn: pulumi.Input[str] | None = None
     """A regional certificate for the name CloudFront's VPC origin validates: the listener speaks HTTPS with it."""
-    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's RoleBoundary (components/boundary.py), set on the release role."""
 
 
@@ -135,7 +134,8 @@ class FargatePlatform(pulumi.ComponentResource):
     listener_port: int
     listener_protocol: str
     release_role_arn: pulumi.Output[str]
-    """The role ECS assumes to move a blue/green release's traffic (AmazonECSInfrastructureRolePolicyForLoadBalancers)."""
+    """The role ECS assumes to move a blue/green release's traffic
+    (AmazonECSInfrastructureRolePolicyForLoadBalancers)."""
     release_probe_token: pulumi.Output[str]
     """The value of the release-probe header (components/service.py) the stack's test listener rules admit: it
     reaches a release's new revision before the release is done, through CloudFront too, so it must not be public.
@@ -147,7 +147,7 @@ class FargatePlatform(pulumi.ComponentResource):
     exec_enabled: bool
     region: str
 
-    def __init__(self, name: str, args: FargatePlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FargatePlatformArgs, opts: pulumi.ResourceOptions | None = None):
         if len(f"{name}-alb") > MAX_LB_LOGICAL_NAME:
             raise ValueError(f"FargatePlatform name {name!r} is too long: the load balancer and target group "
                              f"names derived from it must stay within {MAX_LB_LOGICAL_NAME} characters before "

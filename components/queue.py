@@ -10,7 +10,6 @@
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -44,7 +43,7 @@ class WorkerQueue(pulumi.ComponentResource):
     notification: list[pulumi.Resource]
     """What an original must wait for to become a job: the bucket's notification to the queue."""
 
-    def __init__(self, name: str, args: WorkerQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: WorkerQueueArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:queue:WorkerQueue", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)

@@ -8,7 +8,6 @@ pictures get their variants like uploaded ones; each carries the `item-id` metad
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -28,7 +27,7 @@ class SampleCatalogueArgs:
 class SampleCatalogue(pulumi.ComponentResource):
     item_ids: list[str]
 
-    def __init__(self, name: str, args: SampleCatalogueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: SampleCatalogueArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("webstack:seed:SampleCatalogue", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.item_ids = []

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -68,7 +68,7 @@ class QueueScaling:
     """Scale a worker on its queue's backlog per running task."""
 
     queue_name: pulumi.Input[str]
-    deployment_alarm_name: Optional[pulumi.Input[str]] = None
+    deployment_alarm_name: pulumi.Input[str] | None = None
     """An alarm that says a release breaks the jobs (the dead-letter queue filling): it rolls the release back."""
 
 
@@ -99,16 +99,16 @@ class FargateServiceArgs:
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     security_group_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     """Groups the tasks carry besides their own (the network's workload group)."""
-    route: Optional[Route] = None
-    queue: Optional[QueueScaling] = None
+    route: Route | None = None
+    queue: QueueScaling | None = None
     read_only: bool = False
     """The service writes no data: its resources carry `access: read-only`, which a policy holds its roles to."""
-    release_probe_token: Optional[pulumi.Input[str]] = None
+    release_probe_token: pulumi.Input[str] | None = None
     """The value of the release-probe header the test listener rule admits; the platform's when not given."""
-    release_hook: Optional[ReleaseHook] = None
+    release_hook: ReleaseHook | None = None
     """Blue/green, canary and linear releases wait at POST_TEST_TRAFFIC_SHIFT for this hook (rolling ones have no
     test traffic and ignore it)."""
-    permissions_boundary_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary_arn: pulumi.Input[str] | None = None
 
 
 class FargateService(pulumi.ComponentResource):
@@ -122,7 +122,7 @@ class FargateService(pulumi.ComponentResource):
     target_group_suffixes: list[pulumi.Output[str]]
     deployment_alarm_names: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, args: FargateServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None):
         if args.route is not None and len(f"{name}-green") > MAX_LB_LOGICAL_NAME:
             raise ValueError(f"FargateService name {name!r} is too long: its target group names must stay within "
                              f"{MAX_LB_LOGICAL_NAME} characters before Pulumi's suffix")
@@ -417,9 +417,12 @@ class FargateService(pulumi.ComponentResource):
             resource_id=pulumi.Output.concat("service/", platform.cluster_name, "/", service.name),
             min_capacity=size.min_count, max_capacity=size.max_count, opts=child)
         if isinstance(size, ServiceConfig):
-            for short, metric, target_value in (
-                    ("cpu", "ECSServiceAverageCPUUtilization", size.cpu_target_percent),
-                    ("memory", "ECSServiceAverageMemoryUtilization", size.memory_target_percent)):
+            # The target alone holds a fixed count (minCount = maxCount); tracking policies there would only add
+            # four alarms that can never change anything.
+            tracked = () if size.min_count == size.max_count else (
+                ("cpu", "ECSServiceAverageCPUUtilization", size.cpu_target_percent),
+                ("memory", "ECSServiceAverageMemoryUtilization", size.memory_target_percent))
+            for short, metric, target_value in tracked:
                 aws.appautoscaling.Policy(
                     f"{name}-scale-{short}", policy_type="TargetTrackingScaling",
                     service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension,
@@ -435,6 +438,8 @@ class FargateService(pulumi.ComponentResource):
             return
         assert self._args.queue is not None
         self._backlog_scaling(target, service, size, self._args.queue)
+        if platform.container_insights and size.min_count > 0:
+            self._tasks_missing_alarm(service)
 
     def _backlog_scaling(self, target: aws.appautoscaling.Target, service: aws.ecs.Service,
                          size: WorkerServiceConfig, queue: QueueScaling) -> None:

@@ -27,7 +27,6 @@ import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -163,9 +162,9 @@ class StaticSiteArgs:
     listener_port: int
     frontend_dir: Path
     admin: AdminEdge
-    domain: Optional[SiteDomain] = None
+    domain: SiteDomain | None = None
     """The stack's own name and certificates: HTTPS to the origin, a custom name for viewers."""
-    global_provider: Optional[aws.Provider] = None
+    global_provider: aws.Provider | None = None
     """An AWS provider for us-east-1, where CloudFront's web ACLs live; needed for `waf`."""
 
 
@@ -175,11 +174,11 @@ class StaticSite(pulumi.ComponentResource):
     distribution_arn: pulumi.Output[str]
     distribution_domain_name: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
-    web_acl_arn: Optional[pulumi.Output[str]]
-    web_acl_name: Optional[pulumi.Output[str]]
+    web_acl_arn: pulumi.Output[str] | None
+    web_acl_name: pulumi.Output[str] | None
     origin_protocol: str
 
-    def __init__(self, name: str, args: StaticSiteArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None):
         config = args.config
         if config.waf and args.global_provider is None:
             raise ValueError("StaticSite needs global_provider (us-east-1) for webstack:site.waf: CloudFront takes "

@@ -15,5 +15,5 @@ __all__ = [
     "ACCOUNT_ID", "CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST", "ELB_ACCOUNT_ID", "PROJECT", "PROJECT_ROOT", "Capture",
     "Invoke",
     "Resource", "StackRunFailed", "WebstackMocks", "as_list", "merged_config", "policy_document", "run_program",
-    "run_stack", "stacks",
+    "run_stack", "stacks", "statements",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 
@@ -149,7 +149,7 @@ class WebstackMocks(pulumi.runtime.Mocks):
         state.setdefault("id", resource_id)
         return resource_id, state
 
-    def prefix_list_id(self, name: Optional[str]) -> str:
+    def prefix_list_id(self, name: str | None) -> str:
         """AWS-managed prefix lists by name: CloudFront's origin-facing one, and the gateway-endpoint ones."""
         if name == "com.amazonaws.global.cloudfront.origin-facing":
             return CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST

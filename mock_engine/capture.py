@@ -6,8 +6,9 @@ Inputs are as the engine sees them: camelCase keys, numbers as floats, objects a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -68,7 +69,7 @@ class Capture:
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]
 
-    def one(self, type_: str, where: Optional[Callable[[Resource], bool]] = None) -> Resource:
+    def one(self, type_: str, where: Callable[[Resource], bool] | None = None) -> Resource:
         found = [r for r in self.of_type(type_) if where is None or where(r)]
         assert len(found) == 1, f"expected exactly one {type_}, found {found}"
         return found[0]
@@ -84,7 +85,7 @@ class Capture:
                 return r
         raise KeyError(urn)
 
-    def by_id(self, id_: Any) -> Optional[Resource]:
+    def by_id(self, id_: Any) -> Resource | None:
         """The resource whose mocked physical id is `id_` (inputs reference other resources by id)."""
         for r in self.resources:
             if r.id and r.id == id_:

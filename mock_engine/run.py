@@ -11,9 +11,10 @@ import copy
 import json
 import runpy
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import yaml
 
@@ -43,7 +44,7 @@ def stack_file_config(stack: str) -> dict[str, Any]:
     return (yaml.safe_load(path.read_text()) or {}).get("config", {})
 
 
-def merged_config(stack: str, overrides: Optional[dict[str, Any]]) -> dict[str, Any]:
+def merged_config(stack: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
     """The stack file with overrides applied: an object override merges key by key; `None` removes the key."""
     config = copy.deepcopy(stack_file_config(stack))
     for key, value in (overrides or {}).items():
@@ -66,7 +67,7 @@ async def _resolve(value: Any) -> Any:
     return await output.future(with_unknowns=True)
 
 
-def _run(stack: str, config: dict[str, Any], program: Optional[Callable[[], None]] = None) -> Capture:
+def _run(stack: str, config: dict[str, Any], program: Callable[[], None] | None = None) -> Capture:
     region = config.get("aws:region", "ap-northeast-1")
     monitor = CapturingMonitor(WebstackMocks(region))
     settings.ROOT.set(None)
@@ -95,13 +96,13 @@ def _cached(stack: str, overrides_json: str) -> Capture:
     return _run(stack, merged_config(stack, json.loads(overrides_json)))
 
 
-def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None) -> Capture:
+def run_stack(stack: str, overrides: dict[str, Any] | None = None) -> Capture:
     """Capture the program for `stack` (the real stack file, plus `overrides`). Results are cached per input."""
     return _cached(stack, json.dumps(overrides or {}, sort_keys=True))
 
 
 def run_program(program: Callable[[], None], stack: str = "dev",
-                overrides: Optional[dict[str, Any]] = None) -> Capture:
+                overrides: dict[str, Any] | None = None) -> Capture:
     """Capture `program` (any function declaring resources) under the same mocks and stack config as
     `run_stack`: for a component on its own, with inputs the stacks do not use. Not cached."""
     return _run(stack, merged_config(stack, overrides), program)

@@ -11,8 +11,9 @@ Both groups are mandatory where they say so, and `pulumi preview --policy-pack p
 stack captured under mocks.
 """
 
-from . import compute, edge, iam, security_groups, storage
+from . import compute, edge, evidence, iam, protection, security_groups, storage
 from .aws_values import AWS_VALUE_RULES
+from .waivers import WAIVED_POLICY
 
 PACK_NAME = "webstack-guardrails"
 
@@ -22,6 +23,9 @@ GUARDRAILS = [
     *compute.POLICIES,
     *storage.POLICIES,
     *edge.POLICIES,
+    *evidence.POLICIES,
+    *protection.POLICIES,
+    WAIVED_POLICY,  # last: it reports what the waivable rules above left to their written waivers
 ]
 
 GROUPS = {"Security guardrails": GUARDRAILS, "AWS value rules": AWS_VALUE_RULES}

@@ -8,9 +8,9 @@ text or as objects. The helpers here accept every one of those shapes so each ru
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
+from typing import Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -45,7 +45,7 @@ def settings(policy_name: str, args: ResourceValidationArgs | StackValidationArg
     return {**DEFAULT_SETTINGS.get(policy_name, {}), **dict(args.get_config() or {})}
 
 
-def _schema(policy_name: str) -> Optional[PolicyConfigSchema]:
+def _schema(policy_name: str) -> PolicyConfigSchema | None:
     defaults = DEFAULT_SETTINGS.get(policy_name)
     if not defaults:
         return None
@@ -138,7 +138,7 @@ def as_json(value: Any) -> Any:
     return value
 
 
-def number(value: Any) -> Optional[float]:
+def number(value: Any) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -3,7 +3,8 @@ only through Origin Access Control."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 

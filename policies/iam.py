@@ -10,15 +10,26 @@ A service that writes no data says so with the tag `access: read-only` on its ta
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from .core import (
-    MANDATORY, allows, as_list, describe, each_known, get, known, principals, resource_policy, settings, sid,
-    stack_policy, statements,
+    MANDATORY,
+    allows,
+    as_list,
+    describe,
+    each_known,
+    get,
+    known,
+    principals,
+    resource_policy,
+    settings,
+    sid,
+    stack_policy,
+    statements,
 )
 
 ROLE = "aws:iam/role:Role"

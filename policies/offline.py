@@ -20,7 +20,7 @@ import inspect
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -72,7 +72,7 @@ def _options(resource: Any) -> PolicyResourceOptions:
         parent=resource.parent or None)
 
 
-def _provider(resource: Any, by_urn: dict[str, Any]) -> Optional[PolicyProviderResource]:
+def _provider(resource: Any, by_urn: dict[str, Any]) -> PolicyProviderResource | None:
     # A provider reference is "<provider urn>::<provider id>".
     provider = by_urn.get(resource.provider.rsplit("::", 1)[0]) if resource.provider else None
     if provider is None:
@@ -106,8 +106,8 @@ def _run(validate_result: Any) -> None:
         asyncio.run(validate_result)
 
 
-def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
-                  config: Optional[dict[str, dict[str, Any]]] = None) -> StackResult:
+def check_capture(capture: Any, policies: list[Policy] | None = None,
+                  config: dict[str, dict[str, Any]] | None = None) -> StackResult:
     """Every policy against one captured stack. `config` is in the --policy-pack-config shape."""
     policies = POLICIES if policies is None else policies
     config = load_config_file() if config is None else config
@@ -119,42 +119,44 @@ def check_capture(capture: Any, policies: Optional[list[Policy]] = None,
     handed = [(r, unknown_checking_proxy(dict(r.inputs)), _options(r), _provider(r, by_urn)) for r in resources]
     result = StackResult(capture.stack, len(resources))
 
+    def reporter(policy: Policy, level: EnforcementLevel, resource_type: str, resource_name: str, resource_urn: str):
+        def report_violation(message: str, urn: str | None = None) -> None:
+            target = by_urn.get(urn) if urn else None
+            result.violations.append(Violation(
+                policy.name, level, policy.description, policy.remediation_steps or "", message,
+                target.type if target else resource_type, target.name if target else resource_name,
+                urn or resource_urn))
+        return report_violation
+
+    def judge(policy: Policy, level: EnforcementLevel, validation: Any, type_: str, name: str, urn: str) -> None:
+        try:
+            _run(validation(reporter(policy, level, type_, name, urn)))
+        except UnknownValueError as error:  # only with unresolved inputs; reported the way the engine does
+            result.violations.append(Violation(policy.name, EnforcementLevel.ADVISORY, policy.description, "",
+                                               f"can't run during preview: {error.message}", type_, name, urn))
+
     for policy in policies:
         level = _level(policy, config)
         if level == EnforcementLevel.DISABLED:
             continue
         settings = {k: v for k, v in config.get(policy.name, {}).items() if k != "enforcementLevel"}
 
-        def reporter(resource_type: str, resource_name: str, resource_urn: str):
-            def report_violation(message: str, urn: Optional[str] = None) -> None:
-                target = by_urn.get(urn) if urn else None
-                result.violations.append(Violation(
-                    policy.name, level, policy.description, policy.remediation_steps or "", message,
-                    target.type if target else resource_type, target.name if target else resource_name,
-                    urn or resource_urn))
-            return report_violation
-
-        def judge(validation: Any, type_: str, name: str, urn: str) -> None:
-            try:
-                _run(validation(reporter(type_, name, urn)))
-            except UnknownValueError as error:  # only with unresolved inputs; reported the way the engine does
-                result.violations.append(Violation(policy.name, EnforcementLevel.ADVISORY, policy.description, "",
-                                                   f"can't run during preview: {error.message}", type_, name, urn))
-
         if isinstance(policy, ResourceValidationPolicy):
             validate_resource = policy.validate
             for resource, props, options, provider in handed:
                 resource_args = ResourceValidationArgs(resource.type, props, resource.urn, resource.name, options,
                                                        provider, settings)
-                judge(lambda report, args=resource_args: validate_resource(args, report),
+                judge(policy, level,
+                      lambda report, args=resource_args, validate=validate_resource: validate(args, report),
                       resource.type, resource.name, resource.urn)
         elif isinstance(policy, StackValidationPolicy):
             validate_stack, stack_args = policy.validate, StackValidationArgs(stack_resources, settings)
-            judge(lambda report: validate_stack(stack_args, report), "stack", capture.stack, "")
+            judge(policy, level, lambda report, args=stack_args, validate=validate_stack: validate(args, report),
+                  "stack", capture.stack, "")
     return result
 
 
-def check_stack(stack: str, config: Optional[dict[str, dict[str, Any]]] = None) -> StackResult:
+def check_stack(stack: str, config: dict[str, dict[str, Any]] | None = None) -> StackResult:
     from mock_engine import run_stack  # the mock engine; imported only when a stack is actually run
 
     return check_capture(run_stack(stack), config=config)
@@ -190,7 +192,7 @@ def checklist() -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     from mock_engine import StackRunFailed, stacks
 
     parser = argparse.ArgumentParser(prog="python -m policies.offline", description=(__doc__ or "").split("\n\n")[0])
@@ -219,4 +221,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from mock_engine.speed import run_command
+
+    run_command(main)

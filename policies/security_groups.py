@@ -11,13 +11,23 @@ group, and so on. A CIDR source is an exception that must be allow-listed in pol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from .core import (
-    ADVISORY, MANDATORY, as_list, describe, each_known, get, number, resource_policy, settings, stack_policy,
+    ADVISORY,
+    MANDATORY,
+    as_list,
+    describe,
+    each_known,
+    get,
+    number,
+    resource_policy,
+    settings,
+    stack_policy,
 )
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -42,8 +52,8 @@ class SgRule:
 
     direction: str
     protocol: str
-    from_port: Optional[float]
-    to_port: Optional[float]
+    from_port: float | None
+    to_port: float | None
     peers: tuple[tuple[str, str], ...]
     description: str
     where: str
@@ -163,7 +173,7 @@ def no_all_protocol_egress_to_internet(args: ResourceValidationArgs, report_viol
     for rule in rules_of(args.resource_type, args.props):
         if rule.direction != "egress" or rule.protocol != ALL_PROTOCOLS:
             continue
-        for kind, value in rule.peers:
+        for _kind, value in rule.peers:
             if value in INTERNET:
                 report_violation(f"{describe(args)}: {rule.where} sends all protocols to {value}.", None)
 

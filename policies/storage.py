@@ -1,4 +1,5 @@
-"""Data at rest: S3 buckets (private, encrypted, TLS only) and DynamoDB tables (encrypted, recoverable).
+"""Data at rest: S3 buckets (private, encrypted, TLS only) and DynamoDB tables (encrypted; point-in-time recovery and
+deletion protection are protection.py's, as waivable rules).
 
 A bucket's protections are separate resources (public-access block, encryption configuration, bucket policy), so
 the S3 rules are stack policies: they join each bucket to the resources whose `bucket` input refers to it.
@@ -6,13 +7,24 @@ the S3 rules are stack policies: they join each bucket to the resources whose `b
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from .core import (
-    ADVISORY, MANDATORY, allows, as_list, describe, each_known, get, known, principals, resource_policy, sid,
-    stack_policy, statements,
+    MANDATORY,
+    allows,
+    as_list,
+    describe,
+    each_known,
+    get,
+    known,
+    principals,
+    resource_policy,
+    sid,
+    stack_policy,
+    statements,
 )
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -108,11 +120,6 @@ def table_encrypted(args: ResourceValidationArgs, report_violation: ReportViolat
                          None)
 
 
-def table_point_in_time_recovery(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if get(args.props, "pointInTimeRecovery.enabled") is not True:
-        report_violation(f"{describe(args)} has no point-in-time recovery.", None)
-
-
 POLICIES = [
     stack_policy(
         "s3-buckets-block-public-access", buckets_block_public_access, level=MANDATORY,
@@ -143,8 +150,4 @@ POLICIES = [
         description="DynamoDB tables are encrypted with a KMS key (checkov CKV_AWS_119; the AWS managed key is "
                     "accepted).",
         fix="Set server_side_encryption={\"enabled\": True} (optionally with kms_key_arn)."),
-    resource_policy(
-        "dynamodb-point-in-time-recovery", table_point_in_time_recovery, types=(TABLE,), level=ADVISORY,
-        description="DynamoDB tables have point-in-time recovery (checkov CKV_AWS_28, Security Hub DynamoDB.2).",
-        fix="Set point_in_time_recovery={\"enabled\": True}."),
 ]

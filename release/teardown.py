@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -43,7 +43,10 @@ class Clock:
     sleep: Callable[[float], None] = time.sleep
 
 
-def leftover_group(ec2: Any, vpc_id: str) -> Optional[str]:
+SYSTEM_CLOCK = Clock()
+
+
+def leftover_group(ec2: Any, vpc_id: str) -> str | None:
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
                                                    {"Name": "group-name", "Values": [GROUP_NAME]}])
     ids = [g["GroupId"] for g in groups.get("SecurityGroups", [])]
@@ -56,7 +59,7 @@ def interfaces_using(ec2: Any, vpc_id: str, group_id: str) -> list[str]:
     return [i["NetworkInterfaceId"] for i in found.get("NetworkInterfaces", [])]
 
 
-def teardown(ec2: Any, vpc_id: str, clock: Clock = Clock(),
+def teardown(ec2: Any, vpc_id: str, clock: Clock = SYSTEM_CLOCK,
              interfaces_timeout: float = INTERFACES_TIMEOUT_SECONDS,
              delete_timeout: float = DELETE_TIMEOUT_SECONDS, log: Callable[[str], None] = print) -> bool:
     """True if a leftover group was deleted, False if there was none; raises TeardownError past a deadline."""
@@ -90,7 +93,7 @@ def teardown(ec2: Any, vpc_id: str, clock: Clock = Clock(),
         clock.sleep(POLL_SECONDS)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m release.teardown", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--vpc-id", required=True, help="the stack's VPC (stack output vpcId)")
     parser.add_argument("--region", help="the stack's region (default: the AWS CLI's)")

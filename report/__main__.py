@@ -57,4 +57,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from mock_engine.speed import run_command
+
+    run_command(main)

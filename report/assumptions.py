@@ -135,11 +135,15 @@ SHARE_KEYS = ("cloudfrontRequestShareByPathPattern",)
 
 @dataclass(frozen=True)
 class Usage:
-    """Monthly usage assumptions: `usage["natProcessedGbPerMonth"]`, `usage.shares("cloudfrontRequestShare...")`."""
+    """Monthly usage assumptions: `usage["natProcessedGbPerMonth"]`, `usage.shares("cloudfrontRequestShare...")`.
+
+    `stack` is the stack they were read for, and `own` the keys that stack's section of the file sets for itself."""
 
     path: Path
     values: dict[str, Any]
     notes: dict[str, str]
+    stack: str | None = None
+    own: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> float:
         value = self.values[key]
@@ -166,33 +170,49 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
 
 
-def load_usage(path: Path = USAGE_FILE) -> Usage:
-    raw = _read_json(path).get("values", {})
-    unknown = sorted(set(raw) - set(USAGE_KEYS))
+def _usage_value(path: Path, where: str, key: str, entry: Any) -> Any:
+    value = entry.get("value") if isinstance(entry, dict) else None
+    if key in SHARE_KEYS:
+        if not isinstance(value, dict) or not value or not all(_number(v) for v in value.values()):
+            raise AssumptionError(f"{path}: {where}.{key}.value must be an object of shares of at least 0, not "
+                                  f"{json.dumps(value)}")
+        if abs(sum(value.values()) - 1) > 1e-9:
+            raise AssumptionError(f"{path}: the shares of {where}.{key}.value add up to {sum(value.values()):g}, "
+                                  "not 1")
+        return {part: float(share) for part, share in value.items()}
+    if not _number(value):
+        raise AssumptionError(f"{path}: {where}.{key}.value must be a number of at least 0, not "
+                              f"{json.dumps(value)}")
+    return float(cast(float, value))
+
+
+def _unknown(path: Path, where: str, keys: Any) -> None:
+    unknown = sorted(set(keys) - set(USAGE_KEYS))
     if unknown:
-        raise AssumptionError(f"{path}: unknown usage keys {', '.join(unknown)}; the report reads "
+        raise AssumptionError(f"{path}: unknown usage keys {', '.join(unknown)} in {where}; the report reads "
                               f"{', '.join(USAGE_KEYS)}")
+
+
+def load_usage(path: Path = USAGE_FILE, stack: str | None = None) -> Usage:
+    """The usage every stack shares (`values`), with what `stacks.<stack>.values` sets for that stack itself."""
+    document = _read_json(path)
+    raw = document.get("values", {})
+    _unknown(path, "values", raw)
     missing = [key for key in USAGE_KEYS if key not in raw]
     if missing:
         raise AssumptionError(f"{path}: usage keys {', '.join(missing)} are missing; give each a "
                               "{\"value\": <number>, \"note\": \"...\"}")
+    sections = document.get("stacks", {})
+    own = sections.get(stack, {}).get("values", {}) if stack else {}
+    for name, section in sections.items():
+        _unknown(path, f"stacks.{name}.values", section.get("values", {}))
+        for key, entry in section.get("values", {}).items():
+            _usage_value(path, f"stacks.{name}.values", key, entry)
     values: dict[str, Any] = {}
     notes: dict[str, str] = {}
     for key in USAGE_KEYS:
-        entry = raw[key]
-        value = entry.get("value") if isinstance(entry, dict) else None
-        if key in SHARE_KEYS:
-            if not isinstance(value, dict) or not value or not all(_number(v) for v in value.values()):
-                raise AssumptionError(f"{path}: values.{key}.value must be an object of shares of at least 0, not "
-                                      f"{json.dumps(value)}")
-            if abs(sum(value.values()) - 1) > 1e-9:
-                raise AssumptionError(f"{path}: the shares of values.{key}.value add up to {sum(value.values()):g}, "
-                                      "not 1")
-            values[key] = {part: float(share) for part, share in value.items()}
-        else:
-            if not _number(value):
-                raise AssumptionError(f"{path}: values.{key}.value must be a number of at least 0, not "
-                                      f"{json.dumps(value)}")
-            values[key] = float(cast(float, value))
+        where, entry = (f"stacks.{stack}.values", own[key]) if key in own else ("values", raw[key])
+        values[key] = _usage_value(path, where, key, entry)
         notes[key] = str(entry.get("note", ""))
-    return Usage(path=path, values=values, notes=notes)
+    return Usage(path=path, values=values, notes=notes, stack=stack,
+                 own=tuple(key for key in USAGE_KEYS if key in own))

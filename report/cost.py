@@ -216,7 +216,7 @@ def estimate(capture: Capture, prices: PriceBook | None = None, usage: Usage | N
     """The cost report of a captured stack, priced for its region."""
     stock = Inventory(capture)
     prices = prices or load_prices(stock.region)
-    usage = usage or load_usage()
+    usage = usage or load_usage(stack=capture.stack)
     out = _Lines(stock=stock, prices=prices, usage=usage)
     for add_lines in (_nat, _public_addresses, _interface_endpoints, _load_balancers, _fargate, _queues, _alarms,
                       _container_insights, _dashboards, _logs, _log_archive, _kms, _web_acls, _account_detection,
@@ -703,16 +703,20 @@ def _logs(stock: Inventory, out: _Lines) -> None:
         groups = [g for g in stock.of_type(inv.LOG_GROUP) if stock.log_group_role(g) == role]
         if not groups:
             continue
-        gb = out.usage[usage_key] * len(groups)
+        # Application logs follow the stack's requests and jobs, not its number of services: the usage is the
+        # stack's total, shared evenly between its groups. Function and flow logs are per group.
+        per_group = out.usage[usage_key] / len(groups) if role == "application" else out.usage[usage_key]
+        how = (f"usage {usage_key}, shared by {_plural(len(groups), 'log group')}" if role == "application"
+               else f"{_plural(len(groups), 'log group')} × usage {usage_key}")
         writers = flow_logs if role == "flow" else []
-        out.add(f"{role}-log-ingestion", "Logs", f"{label}: ingestion", gb, "GB", price,
-                f"{_plural(len(groups), 'log group')} × usage {usage_key}", [*groups, *writers])
+        out.add(f"{role}-log-ingestion", "Logs", f"{label}: ingestion", per_group * len(groups), "GB", price, how,
+                [*groups, *writers])
         # Steady state: a group keeps `retention` worth of monthly ingestion.
         stored, held = 0.0, []
         for group in groups:
             days = group.get("retentionInDays")
             months = float(days) * 12 / 365 if days else out.usage["logStorageMonthsWhenNeverExpiring"]
-            stored += out.usage[usage_key] * months
+            stored += per_group * months
             held.append(f"{int(days)} days" if days else "never expires")
         out.add(f"{role}-log-storage", "Logs", f"{label}: storage", stored, "GB-months", "logsStorageGbMonth",
                 f"usage {usage_key} held for the retention ({', '.join(held)})", groups)

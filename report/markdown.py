@@ -7,7 +7,7 @@ from .cost import CHOICES, GROUPS, NAT, CostLine, CostReport
 
 
 def money(amount: float) -> str:
-    sign = "−" if amount < 0 else ""
+    sign = "−" if round(amount, 2) < 0 else ""  # a difference that rounds to nothing has no sign
     return f"{sign}${abs(amount):,.2f}"
 
 
@@ -82,7 +82,9 @@ def cost_document(report: CostReport) -> str:
         "discounts and no free tier — not even AWS's always-free allowances (3 dashboards, 10 alarm metrics, the "
         "first million SQS and SNS requests, 10,000 Cognito users...): a free tier is the account's, shared by every "
         "stack in it, and counting it here would understate the others. Traffic and activity volumes are the "
-        "assumptions in `report/usage.json`. "
+        "assumptions in `report/usage.json`"
+        + (f", where this stack sets its own {', '.join(f'`{key}`' for key in report.usage.own)}. "
+           if report.usage.own else ". ")
         + (f"Lines marked ({', '.join(regions)}) bill at that region's price, where the resource runs. "
            if regions else "")
         + f"Regenerate with `make report STACK={report.stack}`.",
@@ -151,8 +153,9 @@ def comparison_document(reports: Sequence[CostReport]) -> str:
     rows = sorted(keys.values(), key=lambda line: (line.usage_driven, order[line.group]))
     diff_head = f" {names[1]} − {names[0]} |" if two else ""
     parts = [f"# Monthly cost: {' vs '.join(names)}", "",
-             "Each stack's lines as in its `cost.md`, side by side (same unit prices and usage assumptions, so the "
-             "difference is the architecture). Regenerate with `python -m report " + " ".join(names) + "`.", "",
+             "Each stack's lines as in its `cost.md`, side by side: the same unit prices, and the same usage "
+             "assumptions except those a stack sets for itself (its `cost.md` names them), so the at-rest "
+             "difference is the architecture. Regenerate with `python -m report " + " ".join(names) + "`.", "",
              "| Group | Item | " + " | ".join(names) + " |" + diff_head,
              "|---|---|" + "---:|" * len(names) + ("---:|" if two else "")]
 

@@ -7,7 +7,7 @@ names the key, says what is allowed and how to set it, and declares nothing.
 
 import json
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -66,8 +66,8 @@ class StackConfig(BaseModel):
     site: SiteConfig
     alerts: AlertsConfig
     logs: LogsConfig
-    account: Optional[AccountConfig] = None
-    ci: Optional[CiConfig] = None
+    account: AccountConfig | None = None
+    ci: CiConfig | None = None
 
     @property
     def prefix(self) -> str:
@@ -92,7 +92,8 @@ def _describe(key: str, error: Mapping[str, Any]) -> str:
 
 
 def _all_config() -> dict[str, Any]:
-    # The CLI hands config to the program through the environment; the offline engine (mock_engine) through set_all_config.
+    # The CLI hands config to the program through the environment; the offline engine (mock_engine) through
+    # set_all_config.
     merged = dict(pulumi.runtime.get_config_env())
     merged.update(pulumi.runtime.config.CONFIG.get())
     return merged

@@ -48,7 +48,8 @@ class AdminConfig(Section):
             try:
                 network = ipaddress.ip_network(entry, strict=True)
             except ValueError as exc:
-                raise ValueError(f"{entry!r} is not a CIDR range such as 198.51.100.0/24 or 2001:db8::/48 ({exc})")
+                raise ValueError(f"{entry!r} is not a CIDR range such as 198.51.100.0/24 or 2001:db8::/48 "
+                                 f"({exc})") from None
             if network.prefixlen == 0:
                 raise ValueError(f"{entry} admits every address; list the ranges administrators work from")
             ranges.append(str(network))

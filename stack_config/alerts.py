@@ -1,7 +1,6 @@
 """`webstack:alerts`: where the stack's alarms go — ALARM and OK alike — besides the alarm topic itself."""
 
 import re
-from typing import Optional
 
 from pydantic import field_validator
 
@@ -38,14 +37,14 @@ class SlackConfig(Section):
 
 
 class AlertsConfig(Section):
-    email: Optional[str] = None
+    email: str | None = None
     """An address subscribed to the alarm topic (it must confirm the subscription once)."""
-    slack: Optional[SlackConfig] = None
+    slack: SlackConfig | None = None
     """A Slack channel the alarms are posted to, through AWS Chatbot with a read-only channel role."""
 
     @field_validator("email")
     @classmethod
-    def _email_address(cls, value: Optional[str]) -> Optional[str]:
+    def _email_address(cls, value: str | None) -> str | None:
         if value is not None and not EMAIL.match(value):
             raise ValueError(f"{value!r} is not an email address such as oncall@example.com")
         return value

@@ -6,7 +6,6 @@ that only the main branch (or, with `deployEnvironment`, only jobs of that GitHu
 """
 
 import re
-from typing import Optional
 
 from pydantic import field_validator
 
@@ -29,16 +28,16 @@ class CiConfig(Section):
     """`owner/name` of the GitHub repository whose workflows deploy this stack."""
     deploy_branch: str = "main"
     """Only workflow runs on this branch can assume the deploy role (unless `deployEnvironment` is set)."""
-    deploy_environment: Optional[str] = None
+    deploy_environment: str | None = None
     """When set, only jobs running in this GitHub environment can assume the deploy role, and nothing else can:
     give the environment required reviewers and restrict its deployment branches to `deployBranch`."""
-    oidc_provider_arn: Optional[str] = None
+    oidc_provider_arn: str | None = None
     """An account holds one GitHub OIDC provider; the first stack creates it, other stacks in the same account
     name it here."""
-    state_bucket: Optional[str] = None
+    state_bucket: str | None = None
     """S3 bucket of the Pulumi state backend (`s3://<bucket>`), which both roles must read and the deploy role
     write. Leave unset for Pulumi Cloud."""
-    secrets_key_arn: Optional[str] = None
+    secrets_key_arn: str | None = None
     """KMS key of the stack's secrets provider (`awskms://...`), if any: preview decrypts, deploy also encrypts."""
 
     @field_validator("repository")
@@ -54,7 +53,7 @@ class CiConfig(Section):
 
     @field_validator("deploy_branch", "deploy_environment")
     @classmethod
-    def _no_wildcards(cls, value: Optional[str]) -> Optional[str]:
+    def _no_wildcards(cls, value: str | None) -> str | None:
         if value is not None and (not PLAIN_NAME.match(value) or ".." in value or value.endswith("/")):
             raise ValueError(f"{value!r} is not a plain branch or environment name; wildcards (* ?) would let "
                              "other branches or environments assume the deploy role")
@@ -62,7 +61,7 @@ class CiConfig(Section):
 
     @field_validator("oidc_provider_arn")
     @classmethod
-    def _github_provider(cls, value: Optional[str]) -> Optional[str]:
+    def _github_provider(cls, value: str | None) -> str | None:
         if value is not None and not OIDC_PROVIDER_ARN.match(value):
             raise ValueError(f"{value!r} is not the ARN of a GitHub Actions OIDC provider, "
                              "arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
@@ -70,14 +69,14 @@ class CiConfig(Section):
 
     @field_validator("state_bucket")
     @classmethod
-    def _bucket_name(cls, value: Optional[str]) -> Optional[str]:
+    def _bucket_name(cls, value: str | None) -> str | None:
         if value is not None and not S3_BUCKET.match(value):
             raise ValueError(f"{value!r} is not an S3 bucket name; give the bare name, without s3:// or a path")
         return value
 
     @field_validator("secrets_key_arn")
     @classmethod
-    def _kms_key(cls, value: Optional[str]) -> Optional[str]:
+    def _kms_key(cls, value: str | None) -> str | None:
         if value is not None and not KMS_KEY_ARN.match(value):
             raise ValueError(f"{value!r} is not a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>")
         return value

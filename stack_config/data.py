@@ -48,7 +48,7 @@ class DataConfig(Section):
             try:
                 load_items()
             except (OSError, ValueError) as exc:
-                raise ValueError(f"the seed data cannot be loaded ({exc}); fix it or set seed to false")
+                raise ValueError(f"the seed data cannot be loaded ({exc}); fix it or set seed to false") from None
             if not image_objects():
                 raise ValueError("app/seed/images holds no pictures; add them or set seed to false")
         return value

@@ -41,7 +41,7 @@ class NetworkConfig(Section):
         try:
             network = ipaddress.IPv4Network(value)
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not an IPv4 network in CIDR notation such as 10.0.0.0/16 ({exc})")
+            raise ValueError(f"{value!r} is not an IPv4 network in CIDR notation such as 10.0.0.0/16 ({exc})") from None
         if not network.is_private:
             raise ValueError(f"{value} is not a private range; use one inside 10.0.0.0/8, 172.16.0.0/12 or "
                              "192.168.0.0/16")

@@ -2,7 +2,7 @@
 the image and its repository, the service logs."""
 
 import re
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -16,7 +16,7 @@ IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 class PlatformConfig(Section):
     cpu_architecture: Literal["ARM64", "X86_64"] = "ARM64"
     """ARM64 (Graviton) costs about 20% less for the same size; the image is built for linux/arm64."""
-    image_tag: Optional[str] = None
+    image_tag: str | None = None
     """The image every service runs, as a tag in the stack's repository (the app pipeline sets it to the commit).
     Unset: the program builds app/Dockerfile and pushes it under a tag derived from the build context."""
     keep_images: int = Field(default=30, ge=1, le=1000)
@@ -38,7 +38,7 @@ class PlatformConfig(Section):
 
     @field_validator("image_tag")
     @classmethod
-    def _immutable_ecr_tag(cls, value: Optional[str]) -> Optional[str]:
+    def _immutable_ecr_tag(cls, value: str | None) -> str | None:
         if value is None:
             return value
         if not IMAGE_TAG.match(value):

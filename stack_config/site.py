@@ -1,7 +1,7 @@
 """`webstack:site`: the CloudFront distribution in front of the site bucket and the API, and its edge options."""
 
 import re
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -21,10 +21,10 @@ class SiteConfig(Section):
     """Edge locations that serve viewers. PriceClass_100 (North America, Europe, Israel) leaves Japan out, so
     viewers there would be served from the other side of the world; PriceClass_200 includes Japan and the rest of
     Asia; PriceClass_All is every edge location."""
-    domain: Optional[str] = None
+    domain: str | None = None
     """Custom name of the site, e.g. `shop.example.com`: an ACM certificate in us-east-1, validated in
     `hostedZone`, and A/AAAA alias records. Unset: the distribution's own `*.cloudfront.net` name."""
-    hosted_zone: Optional[str] = None
+    hosted_zone: str | None = None
     """Route 53 public hosted zone holding `domain`, by name (`example.com`) or id (`Z0123456789ABCDEFGHIJ`)."""
     waf: bool = False
     """Attach an AWS WAF web ACL (managed common and known-bad-inputs rules, per-IP rate limit)."""
@@ -36,7 +36,7 @@ class SiteConfig(Section):
 
     @field_validator("domain")
     @classmethod
-    def _a_dns_name(cls, value: Optional[str]) -> Optional[str]:
+    def _a_dns_name(cls, value: str | None) -> str | None:
         if value is not None and not HOSTNAME.match(value):
             raise ValueError(f"{value!r} is not a lowercase DNS name of two or more labels such as "
                              "shop.example.com (no scheme, path or trailing dot)")
@@ -44,7 +44,7 @@ class SiteConfig(Section):
 
     @field_validator("hosted_zone")
     @classmethod
-    def _a_zone_name_or_id(cls, value: Optional[str]) -> Optional[str]:
+    def _a_zone_name_or_id(cls, value: str | None) -> str | None:
         if value is None or HOSTED_ZONE_ID.match(value):
             return value
         zone = value.rstrip(".").lower()

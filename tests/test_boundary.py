@@ -8,7 +8,7 @@ is allowed only when both the role's policies and the boundary allow it.
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import pytest
@@ -53,7 +53,7 @@ SETTINGS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def capture(setting: str) -> Capture:
     stack, overrides = SETTINGS[setting]
     return run_stack(stack, overrides)

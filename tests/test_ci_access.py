@@ -8,8 +8,8 @@ roles can make every call the providers make is tests/test_ci_roles_sufficient.p
 
 import json
 import re
-from functools import lru_cache
-from typing import Any, Optional
+from functools import cache
+from typing import Any
 
 import pytest
 
@@ -60,7 +60,7 @@ def test_the_evaluator_catches_a_wildcard_subject():
 
 # --- the stacks with CI access configured ------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def with_ci(stack: str) -> Capture:
     return run_stack(stack, {"webstack:ci": CI[stack]})
 
@@ -324,7 +324,7 @@ def test_preview_changes_nothing():
 
 # --- permissions: the deploy role --------------------------------------------------------------------------------
 
-def _resource_under_test(cap: Capture, res: Resource) -> Optional[tuple[str, str, dict[str, str]]]:
+def _resource_under_test(cap: Capture, res: Resource) -> tuple[str, str, dict[str, str]] | None:
     """(a write action, the ARN, request context) that deploying `res` needs, for named resources."""
     name = res.state.get("name")
     context: dict[str, str] = {}

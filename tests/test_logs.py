@@ -379,13 +379,15 @@ def test_writers_can_neither_read_list_nor_delete_a_log(stack: str):
 
 def test_every_service_grant_but_elbs_is_pinned_to_this_account_and_a_source(stack: str):
     capture = captured(stack)
+    # S3 server access logs name their source bucket, whose ARN holds no account: the images and WAF log buckets.
+    logged_buckets = {IMAGES_ARN, *(arn(b) for b in buckets(capture) if b.name.startswith("aws-waf-logs-"))}
     for bucket in buckets(capture):
         for s in policy_of(capture, bucket):
             if s["Effect"] != "Allow" or s["Sid"] == "LoadBalancerAccessLogsWrite":
                 continue
             keys = {key: value for block in s["Condition"].values() for key, value in block.items()}
             assert keys["aws:SourceAccount"] == ACCOUNT_ID, s["Sid"]
-            assert ACCOUNT_ID in keys["aws:SourceArn"] or keys["aws:SourceArn"] == IMAGES_ARN, s["Sid"]
+            assert ACCOUNT_ID in keys["aws:SourceArn"] or keys["aws:SourceArn"] in logged_buckets, s["Sid"]
 
 
 def test_each_writer_has_its_own_prefix(stack: str):
@@ -393,9 +395,10 @@ def test_each_writer_has_its_own_prefix(stack: str):
     bucket = archive_bucket(capture)
     writes = {s["Sid"]: s["Resource"].removeprefix(arn(bucket) + "/") for s in policy_of(capture, bucket)
               if s["Effect"] == "Allow" and s["Action"] == ["s3:PutObject"]}
-    tops = {sid: resource.split("/")[0] for sid, resource in writes.items()}
-    assert len(set(tops.values())) == len(tops), tops
-    assert set(tops.values()) <= {"alb", "cloudfront", "s3", "cloudtrail"}
+    prefixes = {sid: resource.removesuffix("*") for sid, resource in writes.items()}
+    for sid, prefix in prefixes.items():
+        assert not [other for other, theirs in prefixes.items() if other != sid and theirs.startswith(prefix)], sid
+    assert {prefix.split("/")[0] for prefix in prefixes.values()} <= {"alb", "cloudfront", "s3", "cloudtrail"}
 
 
 def test_switched_off_logs_get_no_grant_and_no_delivery():
@@ -525,13 +528,24 @@ def test_web_acl_logs_redact_authorization_and_cookie_into_the_waf_bucket():
 
 def test_images_bucket_logs_into_the_archive_under_s3_images(stack: str):
     capture = captured(stack)
-    logging = capture.one(BUCKET_LOGGING)
+    logging = capture.one(BUCKET_LOGGING, where=lambda r: r.get("bucket") == IMAGES_BUCKET)
     assert not on_edge(capture, logging)
     assert logging.get("bucket") == IMAGES_BUCKET
     assert logging.get("targetBucket") == archive_bucket(capture).state["bucket"]
     assert logging.get("targetPrefix") == "s3/images/"
     assert logging.get("targetObjectKeyFormat") == {"partitionedPrefix": {"partitionDateSource": "EventTime"}}
     assert on_bucket(capture, POLICY, archive_bucket(capture)).urn in logging.dependencies
+
+
+def test_the_waf_log_bucket_logs_into_the_archive_unless_the_archive_is_locked():
+    capture = captured("prd")
+    logging = capture.one(BUCKET_LOGGING, where=lambda r: r.get("bucket") == waf_bucket(capture).state["bucket"])
+    assert logging.get("targetBucket") == archive_bucket(capture).state["bucket"]
+    assert logging.get("targetPrefix") == "s3/waf-logs/"
+    grant = statement(capture, archive_bucket(capture), "WafLogBucketAccessLogsWrite")
+    assert grant["Resource"] == f"{arn(archive_bucket(capture))}/s3/waf-logs/*"
+    assert grant["Condition"]["ArnLike"] == {"aws:SourceArn": arn(waf_bucket(capture))}
+    assert [r for r in captured("dev").of_type(BUCKET_LOGGING) if r.get("bucket").startswith("aws-waf")] == []
 
 
 def test_the_load_balancer_gets_the_archive_its_prefix_and_what_to_wait_for(stack: str):

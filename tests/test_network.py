@@ -7,8 +7,8 @@ import pulumi
 import pytest
 
 from components.network import INTERFACE_ENDPOINT_SERVICES, AddressPlan, PrivateNetwork, PrivateNetworkArgs
-from stack_config.network import NetworkConfig
 from mock_engine import Capture, Resource, run_program, run_stack
+from stack_config.network import NetworkConfig
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -106,7 +106,8 @@ def test_s3_and_dynamodb_gateway_endpoints_serve_container_and_data_tiers(stack:
     expected = {route_table_of(stack, s).id for tier in ("container", "data") for s in tiers[tier]}
     region = stack.config["aws:region"]
     for service in ("s3", "dynamodb"):
-        endpoint = stack.one(ENDPOINT, where=lambda e: e.get("serviceName") == f"com.amazonaws.{region}.{service}")
+        service_name = f"com.amazonaws.{region}.{service}"
+        endpoint = stack.one(ENDPOINT, where=lambda e, service_name=service_name: e.get("serviceName") == service_name)
         assert endpoint.get("vpcEndpointType") == "Gateway"
         assert set(endpoint.get("routeTableIds")) == expected
 
@@ -210,7 +211,9 @@ def test_dev_nat_instance_recovers_itself(dev: Capture):
     alarm = dev.one("aws:cloudwatch/metricAlarm:MetricAlarm", where=lambda a: a.name.endswith("nat-recover"))
     assert alarm.get("dimensions") == {"InstanceId": nat.id}
     assert alarm.get("metricName") == "StatusCheckFailed_System"
-    assert alarm.get("alarmActions") == ["arn:aws:automate:ap-northeast-1:ec2:recover"]
+    topic = dev.one("aws:sns/topic:Topic", where=lambda t: t.name.endswith("-alarms"))
+    assert alarm.get("alarmActions") == ["arn:aws:automate:ap-northeast-1:ec2:recover", topic.state["arn"]]
+    assert alarm.get("okActions") == [topic.state["arn"]], "people hear that the NAT came back"
 
 
 # --- prd: availability first -------------------------------------------------------------------------------

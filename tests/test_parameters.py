@@ -3,7 +3,7 @@
 import pytest
 
 from components.parameters import DeployParameters
-from mock_engine import Capture, Resource, run_stack
+from mock_engine import Capture, Resource
 
 PARAMETER = "aws:ssm/parameter:Parameter"
 KEYS = ("site/bucket-name", "site/distribution-id", "api/repository-url", "api/repository-name",

@@ -16,16 +16,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from mock_engine import PROJECT_ROOT, Capture, Resource, run_stack
 from policies import POLICIES, offline
 from policies.core import DEFAULT_SETTINGS, load_config_file
-from mock_engine import PROJECT_ROOT, Capture, Resource, run_stack
 
 # A guardrail names the checkov ID or AWS control it follows; an AWS value rule names AWS's own source: the botocore
 # model, or the API reference / user guide page that states the rule.
 ANCHOR = re.compile(r"CKV2?_AWS_\d+|Security Hub [A-Za-z0-9]+\.\d+|AWS Config [a-z0-9-]+|pulumi-aws |botocore |"
                     r"API reference|User Guide|Developer Guide")
-# Hygiene and resilience rules advise; everything that guards access or exposure blocks the deployment.
-ADVISORY_POLICIES = {"sg-groups-and-rules-described", "log-group-retention", "dynamodb-point-in-time-recovery"}
+# Hygiene rules advise, and so does the report of written waivers; everything that guards access, exposure or
+# evidence blocks the deployment.
+ADVISORY_POLICIES = {"sg-groups-and-rules-described", "log-group-retention", "waived-exceptions"}
 
 
 def test_importing_the_pack_starts_no_server() -> None:
@@ -50,7 +51,7 @@ def test_policy_declares_level_anchor_and_fix(policy) -> None:
 
 
 def test_the_pack_and_the_offline_check_read_the_same_settings_file() -> None:
-    assert DEFAULT_SETTINGS == load_config_file()
+    assert load_config_file() == DEFAULT_SETTINGS
     by_name = {p.name: p for p in POLICIES}
     assert set(DEFAULT_SETTINGS) <= set(by_name), "settings for a policy that does not exist"
     for name, settings in DEFAULT_SETTINGS.items():

@@ -13,8 +13,9 @@ import selectors
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -73,8 +74,8 @@ def _struct(props: dict[str, Any]) -> struct_pb2.Struct:
     return value
 
 
-def _urn(type_: str, name: str) -> str:
-    return f"urn:pulumi:dev::webstack::{type_}::{name}"
+def _urn(type_: str, name: str, stack: str = "dev") -> str:
+    return f"urn:pulumi:{stack}::webstack::{type_}::{name}"
 
 
 def analyze(stub, type_: str, name: str, props: dict[str, Any]) -> list:
@@ -82,10 +83,13 @@ def analyze(stub, type_: str, name: str, props: dict[str, Any]) -> list:
     return list(stub.Analyze(request, timeout=RPC_SECONDS).diagnostics)
 
 
-def analyze_stack(stub, resources: list[tuple[str, str, dict[str, Any], dict[str, list[str]]]]) -> list:
+def analyze_stack(stub, resources: list[tuple[str, str, dict[str, Any], dict[str, list[str]]]],
+                  protected: tuple[str, ...] = (), stack: str = "dev") -> list:
+    """`protected`: names of the resources declared with Pulumi's `protect` option."""
     request = analyzer_pb2.AnalyzeStackRequest(resources=[
         analyzer_pb2.AnalyzerResource(
-            type=type_, name=name, urn=_urn(type_, name), properties=_struct(props),
+            type=type_, name=name, urn=_urn(type_, name, stack), properties=_struct(props),
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=name in protected),
             propertyDependencies={key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
                                   for key, urns in deps.items()})
         for type_, name, props, deps in resources])
@@ -97,6 +101,10 @@ ALB_INGRESS = {"securityGroupId": "alb-sg-id", "ipProtocol": "tcp", "fromPort": 
                "description": "HTTP from CloudFront origin-facing servers"}
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_URN = _urn(BUCKET, "images")
+# What a bare bucket lacks: the storage guardrails' protections and the evidence rules' records and safeguards.
+BARE_BUCKET_RULES = sorted([
+    "s3-buckets-block-public-access", "s3-buckets-encrypted", "s3-buckets-require-tls", "s3-bucket-access-logging",
+    "s3-bucket-versioning", "s3-bucket-lifecycle", "s3-bucket-acls-disabled", "stateful-resources-protected"])
 
 
 def _bucket_companions() -> list[tuple[str, str, dict[str, Any], dict[str, list[str]]]]:
@@ -112,6 +120,16 @@ def _bucket_companions() -> list[tuple[str, str, dict[str, Any], dict[str, list[
          {"bucket": "images", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
          on_bucket),
         ("aws:s3/bucketPolicy:BucketPolicy", "images-tls", {"bucket": "images", "policy": json.dumps(tls_only)},
+         on_bucket),
+        ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "images-ownership",
+         {"bucket": "images", "rule": {"objectOwnership": "BucketOwnerEnforced"}}, on_bucket),
+        ("aws:s3/bucketLogging:BucketLogging", "images-logging",
+         {"bucket": "images", "targetBucket": "archive", "targetPrefix": "s3/images/"}, on_bucket),
+        ("aws:s3/bucketVersioning:BucketVersioning", "images-versioning",
+         {"bucket": "images", "versioningConfiguration": {"status": "Enabled"}}, on_bucket),
+        ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "images-lifecycle",
+         {"bucket": "images", "rules": [{"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {},
+                                         "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}}]},
          on_bucket),
     ]
 
@@ -143,15 +161,14 @@ def test_analyze_reads_an_iam_document_sent_as_json_text(analyzer) -> None:
 
 def test_analyze_stack_reports_an_unprotected_bucket(analyzer) -> None:
     diagnostics = analyze_stack(analyzer, [(BUCKET, "images", {"bucket": "images"}, {})])
-    assert sorted(d.policyName for d in diagnostics) == [
-        "s3-buckets-block-public-access", "s3-buckets-encrypted", "s3-buckets-require-tls"]
+    assert sorted(d.policyName for d in diagnostics) == BARE_BUCKET_RULES
     assert {d.urn for d in diagnostics} == {BUCKET_URN}
     assert {d.enforcementLevel for d in diagnostics} == {analyzer_pb2.MANDATORY}
 
 
 def test_analyze_stack_passes_a_bucket_with_its_protections(analyzer) -> None:
     resources = [(BUCKET, "images", {"bucket": "images"}, {}), *_bucket_companions()]
-    assert analyze_stack(analyzer, resources) == []
+    assert analyze_stack(analyzer, resources, protected=("images",)) == []
 
 
 def test_a_value_unknown_in_preview_is_reported_not_crashed_on(analyzer) -> None:
@@ -166,9 +183,8 @@ def test_analyze_stack_still_judges_what_is_known_in_preview(analyzer) -> None:
                for type_, name, props, deps in _bucket_companions()]
     logs = _urn(BUCKET, "logs")
     diagnostics = analyze_stack(analyzer, [(BUCKET, "images", {"bucket": "images"}, {}), *pending,
-                                           (BUCKET, "logs", {"bucket": "logs"}, {})])
-    assert sorted((d.policyName, d.urn) for d in diagnostics) == [
-        ("s3-buckets-block-public-access", logs), ("s3-buckets-encrypted", logs), ("s3-buckets-require-tls", logs)]
+                                           (BUCKET, "logs", {"bucket": "logs"}, {})], protected=("images",))
+    assert sorted((d.policyName, d.urn) for d in diagnostics) == [(name, logs) for name in BARE_BUCKET_RULES]
 
 
 def test_policy_pack_config_from_the_engine_extends_the_allow_list(analyzer) -> None:

@@ -51,7 +51,7 @@ def groups_named(ec2, vpc: str) -> list[str]:
 
 
 def test_the_leftover_group_goes_once_the_origins_interfaces_have(ec2):
-    vpc, group, [eni] = vpc_with_origin_leftovers(ec2)
+    vpc, _, [eni] = vpc_with_origin_leftovers(ec2)
     # CloudFront removes its interfaces a while after the VPC origin is deleted: here, on the second poll.
     clock = FakeClock(on_sleep=lambda n: n == 2 and ec2.delete_network_interface(NetworkInterfaceId=eni))
     assert teardown(ec2, vpc, clock=clock, log=lambda _: None) is True

@@ -27,8 +27,15 @@ from report.markdown import compare_nat, comparison_document, cost_document
 
 PRICES = load_prices("ap-northeast-1")
 EDGE_PRICES = load_prices("us-east-1")
-USAGE = load_usage()
+SHARED = load_usage()
 HOURS = PRICES.hours_per_month
+
+
+def usage(capture: Capture) -> Usage:
+    """The usage the report reads for this stack: the shared values and what its section of the file sets."""
+    return load_usage(stack=capture.stack)
+
+
 price = PRICES.price
 SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -89,7 +96,7 @@ def test_dev_nat_is_an_instance_its_root_volume_and_its_public_address(dev):
     assert report.monthly(f"nat-instance-hours-{instance_type}") == pytest.approx(
         HOURS * price("ec2InstanceHour", instance_type))
     assert report.monthly("nat-instance-public-ipv4") == pytest.approx(HOURS * price("publicIpv4Hour"))
-    assert report.line("nat-instance-root-volume").quantity == USAGE["rootVolumeGbWhenUnset"]
+    assert report.line("nat-instance-root-volume").quantity == usage(dev)["rootVolumeGbWhenUnset"]
     assert report.line("regional-nat-gateway-hours") is None
     assert report.line("nat-gateway-processing") is None, "a NAT instance has no per-GB charge"
 
@@ -101,7 +108,7 @@ def test_prd_regional_nat_bills_each_container_az_and_its_addresses(prd):
     assert report.monthly("regional-nat-gateway-hours") == pytest.approx(azs * HOURS * price("natGatewayHour"))
     assert report.monthly("regional-nat-public-ipv4") == pytest.approx(azs * HOURS * price("publicIpv4Hour"))
     assert report.monthly("nat-gateway-processing") == pytest.approx(
-        USAGE["natProcessedGbPerMonth"] * price("natGatewayGb"))
+        usage(prd)["natProcessedGbPerMonth"] * price("natGatewayGb"))
     assert not [line for line in report.lines if line.key.startswith("nat-instance")]
 
 
@@ -109,7 +116,7 @@ def test_switching_dev_to_the_regional_nat_replaces_the_instance_lines(dev):
     regional = estimate(run_stack("dev", {"webstack:network": {"nat": "regional"}}))
     azs = container_azs(dev)
     expected = azs * HOURS * (price("natGatewayHour") + price("publicIpv4Hour")) \
-        + USAGE["natProcessedGbPerMonth"] * price("natGatewayGb")
+        + usage(dev)["natProcessedGbPerMonth"] * price("natGatewayGb")
     assert regional.group_total(NAT) == pytest.approx(expected)
     assert not [line for line in regional.lines if line.key.startswith("nat-instance")]
 
@@ -178,8 +185,8 @@ def _window_of_the_stop_alarm(capture: Capture, role: str) -> float:
 
 def test_a_worker_at_zero_bills_the_task_hours_its_jobs_wake_it_for(dev):
     window = _window_of_the_stop_alarm(dev, "worker")
-    hours = (USAGE["workerWakeupsPerMonth"] * (USAGE["fargateTaskStartSeconds"] + window)
-             + USAGE["pictureJobsPerMonth"] * USAGE["workerJobSeconds"]) / 3600
+    hours = (usage(dev)["workerWakeupsPerMonth"] * (usage(dev)["fargateTaskStartSeconds"] + window)
+             + usage(dev)["pictureJobsPerMonth"] * usage(dev)["workerJobSeconds"]) / 3600
     vcpu, gb = task_size(dev, "worker")
     report = estimate(dev)
     line = report.line("fargate-spot-arm64-vcpu-jobs")
@@ -187,8 +194,8 @@ def test_a_worker_at_zero_bills_the_task_hours_its_jobs_wake_it_for(dev):
     assert fargate(report, "spot", suffix="-jobs") == pytest.approx(
         (hours * vcpu * price("fargateSpotVcpuHour", "ARM64"), hours * gb * price("fargateSpotGbHour", "ARM64")))
     # More jobs, more task time; at rest nothing moves.
-    more = Usage(path=USAGE.path, notes=USAGE.notes,
-                 values={**USAGE.values, "pictureJobsPerMonth": 10 * USAGE["pictureJobsPerMonth"]})
+    more = Usage(path=usage(dev).path, notes=usage(dev).notes,
+                 values={**usage(dev).values, "pictureJobsPerMonth": 10 * usage(dev)["pictureJobsPerMonth"]})
     busier = estimate(dev, usage=more)
     assert busier.monthly("fargate-spot-arm64-vcpu-jobs") > report.monthly("fargate-spot-arm64-vcpu-jobs")
     assert busier.at_rest_total == pytest.approx(report.at_rest_total)
@@ -202,7 +209,7 @@ def test_a_worker_that_always_runs_one_task_bills_it_at_rest_and_its_long_polls(
     receives = 3600 / queue.get("receiveWaitTimeSeconds") * HOURS
     assert report.line("sqs-polling-requests").quantity == pytest.approx(receives / 1e6)
     assert report.monthly("sqs-job-requests") == pytest.approx(
-        USAGE["pictureJobsPerMonth"] * USAGE["sqsRequestsPerJob"] / 1e6 * price("sqsMillionRequests"))
+        usage(prd)["pictureJobsPerMonth"] * usage(prd)["sqsRequestsPerJob"] / 1e6 * price("sqsMillionRequests"))
     dead_letters = prd.one("aws:sqs/queue:Queue", lambda q: not q.get("redrivePolicy"))
     assert dead_letters.name in report.free_item("unpolled-queues").resources
 
@@ -273,9 +280,9 @@ def test_releases_bill_each_new_revision_for_its_start_and_bake(stack):
     expected = 0.0
     for role in roles(stack):
         bake = float(service(stack, role).get("deploymentConfiguration.bakeTimeInMinutes") or 0)
-        seconds = USAGE["fargateTaskStartSeconds"] + 60 * bake
+        seconds = usage(stack)["fargateTaskStartSeconds"] + 60 * bake
         vcpu, _ = task_size(stack, role)
-        expected += USAGE["releasesPerMonth"] * desired(stack, role) * seconds / 3600 * vcpu
+        expected += usage(stack)["releasesPerMonth"] * desired(stack, role) * seconds / 3600 * vcpu
     lines = [line for line in report.lines if line.key.endswith("-vcpu-releases")]
     assert sum(line.quantity for line in lines) == pytest.approx(expected)
     assert all(line.usage_driven for line in lines)
@@ -289,7 +296,7 @@ def test_alb_bills_hours_and_the_baseline_capacity_units(stack):
     assert balancers >= 1
     assert report.monthly("alb-hours") == pytest.approx(balancers * HOURS * price("albHour"))
     assert report.monthly("alb-lcu-hours") == pytest.approx(
-        balancers * USAGE["albAverageLcu"] * HOURS * price("albLcuHour"))
+        balancers * usage(stack)["albAverageLcu"] * HOURS * price("albLcuHour"))
 
 
 def test_target_groups_carry_no_charge_and_a_blue_green_release_adds_one_per_service(dev, prd):
@@ -365,8 +372,8 @@ def test_container_insights_bills_per_cluster_and_service_only_when_the_cluster_
     assert not [line for line in estimate(dev).lines if "container-insights" in line.key]
     on = run_stack("dev", {"webstack:platform": {"containerInsights": "on"}})
     report = estimate(on)
-    metrics = USAGE["containerInsightsMetricsPerCluster"] + \
-        len(on.of_type(SERVICE)) * USAGE["containerInsightsMetricsPerService"]
+    metrics = usage(dev)["containerInsightsMetricsPerCluster"] + \
+        len(on.of_type(SERVICE)) * usage(dev)["containerInsightsMetricsPerService"]
     assert report.monthly("container-insights-metrics") == pytest.approx(metrics * price("cloudwatchMetricMonth"))
     reading = [a for a in on.of_type(ALARM) if any((q.get("metric") or {}).get("namespace") == "ECS/ContainerInsights"
                                                    for q in a.get("metricQueries") or [])]
@@ -397,15 +404,17 @@ def test_flow_logs_bill_ingestion_and_storage_for_their_retention(dev):
     assert estimate(dev).line("flow-log-ingestion") is None
     report = estimate(run_stack("dev", {"webstack:network": {"flowLogs": True, "flowLogRetentionDays": 365}}))
     assert report.monthly("flow-log-ingestion") == pytest.approx(
-        USAGE["flowLogGbPerMonth"] * price("logsVendedIngestGb"))
-    assert report.line("flow-log-storage").quantity == pytest.approx(12 * USAGE["flowLogGbPerMonth"])
+        usage(dev)["flowLogGbPerMonth"] * price("logsVendedIngestGb"))
+    assert report.line("flow-log-storage").quantity == pytest.approx(12 * usage(dev)["flowLogGbPerMonth"])
 
 
-def test_each_services_log_group_bills_its_ingestion(stack):
+def test_the_services_log_groups_share_the_stacks_application_log_volume(stack):
     groups = [g for g in stack.of_type("aws:cloudwatch/logGroup:LogGroup") if g.get("name", "").startswith("/ecs/")]
-    assert len(groups) == len(stack.of_type(SERVICE))
-    assert estimate(stack).monthly("application-log-ingestion") == pytest.approx(
-        len(groups) * USAGE["applicationLogGbPerMonth"] * price("logsIngestGb"))
+    assert len(groups) == len(stack.of_type(SERVICE)) > 1
+    report = estimate(stack)
+    assert report.monthly("application-log-ingestion") == pytest.approx(
+        usage(stack)["applicationLogGbPerMonth"] * price("logsIngestGb"))
+    assert sorted(report.line("application-log-ingestion").resources) == sorted(g.name for g in groups)
 
 
 def test_waf_lines_follow_the_web_acl_and_its_rules(dev, prd):
@@ -415,7 +424,7 @@ def test_waf_lines_follow_the_web_acl_and_its_rules(dev, prd):
     assert report.monthly("waf-web-acls") == pytest.approx(price("wafWebAclMonth"))
     assert report.monthly("waf-rules") == pytest.approx(len(acl.get("rules")) * price("wafRuleMonth"))
     assert report.monthly("waf-requests") == pytest.approx(
-        USAGE["cloudfrontRequestsPerMonth"] / 1e6 * price("wafMillionRequests"))
+        usage(prd)["cloudfrontRequestsPerMonth"] / 1e6 * price("wafMillionRequests"))
     assert report.free_item("waf-ip-sets").resources == tuple(
         sorted(s.name for s in prd.of_type("aws:wafv2/ipSet:IpSet")))
 
@@ -424,8 +433,8 @@ def test_the_kms_key_and_the_alarm_topics_publishes(stack):
     report = estimate(stack)
     assert report.monthly("kms-keys") == pytest.approx(len(stack.of_type("aws:kms/key:Key")) * price("kmsKeyMonth"))
     assert report.monthly("sns-publishes") == pytest.approx(
-        USAGE["alarmNotificationsPerMonth"] / 1e6 * price("snsMillionPublishes"))
-    assert report.line("kms-requests").quantity == pytest.approx(USAGE["alarmNotificationsPerMonth"] / 1e4)
+        usage(stack)["alarmNotificationsPerMonth"] / 1e6 * price("snsMillionPublishes"))
+    assert report.line("kms-requests").quantity == pytest.approx(usage(stack)["alarmNotificationsPerMonth"] / 1e4)
 
 
 # -- usage-driven ------------------------------------------------------------------------------------------------
@@ -434,7 +443,7 @@ def test_cognito_bills_its_monthly_active_users_on_the_pools_tier(stack):
     pool = stack.one("aws:cognito/userPool:UserPool")
     assert pool.get("userPoolTier") == "ESSENTIALS"
     assert estimate(stack).monthly("cognito-mau") == pytest.approx(
-        USAGE["cognitoMonthlyActiveUsers"] * price("cognitoEssentialsMau"))
+        usage(stack)["cognitoMonthlyActiveUsers"] * price("cognitoEssentialsMau"))
     with pytest.raises(AssumptionError, match="PLUS"):
         estimate(with_inputs(stack, "aws:cognito/userPool:UserPool", userPoolTier="PLUS"))
 
@@ -444,14 +453,14 @@ def _function_share(capture: Capture) -> float:
     distribution = capture.one("aws:cloudfront/distribution:Distribution")
     behaviours = [{**distribution.get("defaultCacheBehavior"), "pathPattern": "*"},
                   *distribution.get("orderedCacheBehaviors")]
-    shares = USAGE.shares("cloudfrontRequestShareByPathPattern")
+    shares = usage(capture).shares("cloudfrontRequestShareByPathPattern")
     return sum(shares[b["pathPattern"]] for b in behaviours
                if any(a["functionArn"] == function.state["arn"] for a in b.get("functionAssociations") or []))
 
 
 def test_the_cloudfront_function_runs_once_per_request_of_each_behaviour_it_is_associated_with(stack):
     assert estimate(stack).line("cloudfront-function-invocations").quantity == pytest.approx(
-        USAGE["cloudfrontRequestsPerMonth"] * _function_share(stack) / 1e6)
+        usage(stack)["cloudfrontRequestsPerMonth"] * _function_share(stack) / 1e6)
 
 
 def test_enforcing_the_admin_allow_list_in_the_function_adds_the_admin_apis_requests(dev):
@@ -460,7 +469,8 @@ def test_enforcing_the_admin_allow_list_in_the_function_adds_the_admin_apis_requ
     difference = estimate(by_function).line("cloudfront-function-invocations").quantity - \
         estimate(by_waf).line("cloudfront-function-invocations").quantity
     assert difference == pytest.approx(
-        USAGE["cloudfrontRequestsPerMonth"] * USAGE.share("cloudfrontRequestShareByPathPattern", "/api/admin/*") / 1e6)
+        usage(dev)["cloudfrontRequestsPerMonth"]
+        * usage(dev).share("cloudfrontRequestShareByPathPattern", "/api/admin/*") / 1e6)
 
 
 def _archive_days(capture: Capture) -> float:
@@ -473,7 +483,7 @@ def _archive_days(capture: Capture) -> float:
 
 def test_cloudfront_logs_bill_their_delivery_in_us_east_1_and_their_storage_for_the_archives_retention(stack):
     report = estimate(stack)
-    gb = USAGE["cloudfrontRequestsPerMonth"] * USAGE["cloudfrontLogBytesPerRequest"] / 1e9
+    gb = usage(stack)["cloudfrontRequestsPerMonth"] * usage(stack)["cloudfrontLogBytesPerRequest"] / 1e9
     delivery = report.line("log-archive-cloudfront-delivery")
     assert delivery.region == "us-east-1"
     assert delivery.monthly == pytest.approx(gb * EDGE_PRICES.price("logsVendedS3Gb"))
@@ -485,20 +495,22 @@ def test_access_logs_of_the_load_balancer_and_the_images_bucket_bill_storage_onl
     report = estimate(stack)
     assert report.line("log-archive-alb-delivery") is None and report.line("log-archive-s3-delivery") is None
     months = _archive_days(stack) * 12 / 365
-    assert report.line("log-archive-alb-storage").quantity == pytest.approx(USAGE["albAccessLogGbPerMonth"] * months)
-    assert report.line("log-archive-s3-storage").quantity == pytest.approx(USAGE["s3AccessLogGbPerMonth"] * months)
+    assert report.line("log-archive-alb-storage").quantity == pytest.approx(
+        usage(stack)["albAccessLogGbPerMonth"] * months)
+    assert report.line("log-archive-s3-storage").quantity == pytest.approx(
+        usage(stack)["s3AccessLogGbPerMonth"] * months)
 
 
 def test_web_acl_logs_bill_every_inspected_request(dev, prd):
     assert estimate(dev).line("log-archive-waf-delivery") is None
-    gb = USAGE["cloudfrontRequestsPerMonth"] * USAGE["wafLogBytesPerRequest"] / 1e9
+    gb = usage(prd)["cloudfrontRequestsPerMonth"] * usage(prd)["wafLogBytesPerRequest"] / 1e9
     assert estimate(prd).monthly("log-archive-waf-delivery") == pytest.approx(gb * EDGE_PRICES.price("logsVendedS3Gb"))
 
 
 def test_account_detection_bills_insights_and_guardduty_in_the_stack_that_owns_it(dev, prd):
     assert not [line for line in estimate(dev).lines if line.key.startswith(("cloudtrail", "guardduty"))]
     report = estimate(prd)
-    reads, writes = USAGE["cloudtrailReadEventsPerMonth"], USAGE["cloudtrailWriteEventsPerMonth"]
+    reads, writes = usage(prd)["cloudtrailReadEventsPerMonth"], usage(prd)["cloudtrailWriteEventsPerMonth"]
     kinds = {s["insightType"] for s in prd.one("aws:cloudtrail/trail:Trail").get("insightSelectors")}
     assert kinds == {"ApiCallRateInsight", "ApiErrorRateInsight"}
     assert report.monthly("cloudtrail-insights") == pytest.approx(
@@ -507,9 +519,10 @@ def test_account_detection_bills_insights_and_guardduty_in_the_stack_that_owns_i
     assert report.monthly("guardduty-management-events") == pytest.approx(
         (reads + writes) / 1e6 * price("guarddutyMillionManagementEvents"))
     assert report.monthly("guardduty-flow-dns-logs") == pytest.approx(
-        USAGE["guarddutyFlowAndDnsLogGbPerMonth"] * price("guarddutyFlowDnsGb"))
+        usage(prd)["guarddutyFlowAndDnsLogGbPerMonth"] * price("guarddutyFlowDnsGb"))
     assert report.monthly("guardduty-s3-data-events") == pytest.approx(
-        (USAGE["s3GetRequestsPerMonth"] + USAGE["s3PutRequestsPerMonth"]) / 1e6 * price("guarddutyMillionS3DataEvents"))
+        (usage(prd)["s3GetRequestsPerMonth"] + usage(prd)["s3PutRequestsPerMonth"]) / 1e6
+        * price("guarddutyMillionS3DataEvents"))
     off = with_inputs(prd, "aws:guardduty/detector:Detector", datasources={"s3Logs": {"enable": False}})
     assert estimate(off).line("guardduty-s3-data-events") is None
     assert set(report.free_item("eventbridge-aws-events").resources) == {
@@ -532,15 +545,16 @@ def test_the_release_hook_bills_per_release_of_each_service_it_holds(prd):
         for h in s.get("deploymentConfiguration.lifecycleHooks") or [])]
     assert len(hooked) == 2
     report = estimate(prd)
-    invocations = USAGE["releasesPerMonth"] * len(hooked)
+    invocations = usage(prd)["releasesPerMonth"] * len(hooked)
     assert report.line("lambda-requests").quantity == pytest.approx(invocations / 1e6)
     assert report.line("lambda-duration-arm64").quantity == pytest.approx(
-        invocations * USAGE["releaseHookSeconds"] * function.get("memorySize") / 1024)
+        invocations * usage(prd)["releaseHookSeconds"] * function.get("memorySize") / 1024)
 
 
 def test_usage_lines_scale_with_usage_and_leave_the_at_rest_lines_alone(prd):
-    doubled = Usage(path=USAGE.path, notes=USAGE.notes,
-                    values={**USAGE.values, "cloudfrontRequestsPerMonth": 2 * USAGE["cloudfrontRequestsPerMonth"]})
+    doubled = Usage(path=usage(prd).path, notes=usage(prd).notes,
+                    values={**usage(prd).values,
+                            "cloudfrontRequestsPerMonth": 2 * usage(prd)["cloudfrontRequestsPerMonth"]})
     base, more = estimate(prd), estimate(prd, usage=doubled)
     for key in ("cloudfront-requests", "waf-requests", "cloudfront-function-invocations",
                 "log-archive-cloudfront-delivery", "log-archive-waf-delivery"):
@@ -584,8 +598,6 @@ def test_prd_stays_within_its_cost_bound(prd):
     assert estimate(prd).total <= 450
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15: with sourced prices and the shared usage, dev estimates above $40; "
-                                       "which architecture choice brings it under is the maintainers' decision")
 def test_dev_stays_within_its_cost_bound(dev):
     """Issue 15: dev at most $40 a month with everything that has landed."""
     assert estimate(dev).total <= 40
@@ -611,7 +623,8 @@ def test_each_per_stack_choice_shows_the_lines_it_brings(dev, prd):
 def _releases(capture: Capture, role: str, vcpu_delta: float, gb_delta: float, kind: str) -> dict[str, float]:
     """What a change of a service's task size moves in its release lines."""
     bake = float(service(capture, role).get("deploymentConfiguration.bakeTimeInMinutes") or 0)
-    hours = USAGE["releasesPerMonth"] * desired(capture, role) * (USAGE["fargateTaskStartSeconds"] + 60 * bake) / 3600
+    hours = (usage(capture)["releasesPerMonth"] * desired(capture, role)
+             * (usage(capture)["fargateTaskStartSeconds"] + 60 * bake) / 3600)
     vcpu_price, gb_price = (("fargateSpotVcpuHour", "fargateSpotGbHour") if kind == "spot"
                             else ("fargateVcpuHour", "fargateGbHour"))
     return {f"fargate-{kind}-arm64-vcpu-releases": vcpu_delta * hours * price(vcpu_price, "ARM64"),
@@ -623,12 +636,12 @@ def _nat_to_regional(dev: Capture, _: Capture) -> dict[str, float]:
     azs = container_azs(dev)
     return {
         f"nat-instance-hours-{instance_type}": -HOURS * price("ec2InstanceHour", instance_type),
-        "nat-instance-root-volume": -USAGE["rootVolumeGbWhenUnset"] * price("ebsGp3GbMonth"),
+        "nat-instance-root-volume": -usage(dev)["rootVolumeGbWhenUnset"] * price("ebsGp3GbMonth"),
         "nat-instance-public-ipv4": -HOURS * price("publicIpv4Hour"),
         "cloudwatch-alarms": -price("cloudwatchAlarmMonth"),  # the NAT instance's recovery alarm goes with it
         "regional-nat-gateway-hours": azs * HOURS * price("natGatewayHour"),
         "regional-nat-public-ipv4": azs * HOURS * price("publicIpv4Hour"),
-        "nat-gateway-processing": USAGE["natProcessedGbPerMonth"] * price("natGatewayGb"),
+        "nat-gateway-processing": usage(dev)["natProcessedGbPerMonth"] * price("natGatewayGb"),
     }
 
 
@@ -653,7 +666,7 @@ def _two_more_tasks(prd: Capture, _: Capture) -> dict[str, float]:
     per_task = {key: value / desired(prd, "api") for key, value in before.items()}
     return {"fargate-on-demand-arm64-vcpu": 2 * vcpu * HOURS * price("fargateVcpuHour", "ARM64"),
             "fargate-on-demand-arm64-memory": 2 * gb * HOURS * price("fargateGbHour", "ARM64"),
-            "container-insights-logs": 2 * USAGE["containerInsightsLogGbPerTaskMonth"] * price("logsIngestGb"),
+            "container-insights-logs": 2 * usage(prd)["containerInsightsLogGbPerTaskMonth"] * price("logsIngestGb"),
             **{key: 2 * value for key, value in per_task.items()}}
 
 
@@ -671,8 +684,8 @@ def _api_on_spot(prd: Capture, _: Capture) -> dict[str, float]:
 
 def _web_acl(_: Capture, changed: Capture) -> dict[str, float]:
     rules = len(changed.one("aws:wafv2/webAcl:WebAcl").get("rules"))
-    requests, edge = USAGE["cloudfrontRequestsPerMonth"], EDGE_PRICES.price
-    gb = requests * USAGE["wafLogBytesPerRequest"] / 1e9
+    requests, edge = usage(changed)["cloudfrontRequestsPerMonth"], EDGE_PRICES.price
+    gb = requests * usage(changed)["wafLogBytesPerRequest"] / 1e9
     return {"waf-web-acls": edge("wafWebAclMonth"), "waf-rules": rules * edge("wafRuleMonth"),
             "waf-requests": requests / 1e6 * edge("wafMillionRequests"),
             "log-archive-waf-delivery": gb * edge("logsVendedS3Gb"),
@@ -754,7 +767,7 @@ def test_an_instance_type_without_a_price_is_an_error(dev):
 
 
 def test_usage_file_rejects_unknown_missing_and_negative_values(tmp_path):
-    raw = json.loads(USAGE.path.read_text())
+    raw = json.loads(SHARED.path.read_text())
     path = tmp_path / "usage.json"
     raw["values"]["lambdaInvocations"] = {"value": 1}
     path.write_text(json.dumps(raw))
@@ -771,16 +784,44 @@ def test_usage_file_rejects_unknown_missing_and_negative_values(tmp_path):
         load_usage(path)
 
 
+def test_a_stack_sets_its_own_traffic_and_shares_the_rest(dev, prd):
+    shared, own = load_usage(), usage(dev)
+    assert own.own and "cloudfrontRequestsPerMonth" in own.own
+    assert own["cloudfrontRequestsPerMonth"] < shared["cloudfrontRequestsPerMonth"]
+    assert {key: own.values[key] for key in USAGE_KEYS if key not in own.own} == \
+        {key: shared.values[key] for key in USAGE_KEYS if key not in own.own}
+    assert usage(prd).values == shared.values and usage(prd).own == ()
+    assert estimate(dev).line("cloudfront-requests").quantity == pytest.approx(
+        own["cloudfrontRequestsPerMonth"] / 1e6)
+    document = cost_document(estimate(dev))
+    assert all(f"`{key}`" in document.split("Regenerate")[0] for key in own.own)
+    assert "sets its own" not in cost_document(estimate(prd))
+
+
+def test_a_stacks_section_of_the_usage_file_is_checked_like_the_shared_values(tmp_path):
+    raw = json.loads(SHARED.path.read_text())
+    path = tmp_path / "usage.json"
+    raw["stacks"]["dev"]["values"]["cloudfrontRequestsPerSecond"] = {"value": 1}
+    path.write_text(json.dumps(raw))
+    with pytest.raises(AssumptionError, match=r"cloudfrontRequestsPerSecond in stacks\.dev\.values"):
+        load_usage(path, stack="prd")
+    del raw["stacks"]["dev"]["values"]["cloudfrontRequestsPerSecond"]
+    raw["stacks"]["dev"]["values"]["cloudfrontRequestsPerMonth"]["value"] = -5
+    path.write_text(json.dumps(raw))
+    with pytest.raises(AssumptionError, match=r"stacks\.dev\.values\.cloudfrontRequestsPerMonth"):
+        load_usage(path, stack="dev")
+
+
 def test_request_shares_must_add_up_to_one_and_cover_every_behaviour(tmp_path, dev):
-    raw = json.loads(USAGE.path.read_text())
+    raw = json.loads(SHARED.path.read_text())
     path = tmp_path / "usage.json"
     raw["values"]["cloudfrontRequestShareByPathPattern"]["value"]["*"] += 0.1
     path.write_text(json.dumps(raw))
     with pytest.raises(AssumptionError, match="add up to"):
         load_usage(path)
-    shares = dict(USAGE.shares("cloudfrontRequestShareByPathPattern"))
+    shares = dict(usage(dev).shares("cloudfrontRequestShareByPathPattern"))
     shares["/api/*"] += shares.pop("/admin/*")
-    short = Usage(path=USAGE.path, notes=USAGE.notes, values={**USAGE.values,
+    short = Usage(path=usage(dev).path, notes=usage(dev).notes, values={**usage(dev).values,
                                                               "cloudfrontRequestShareByPathPattern": shares})
     with pytest.raises(AssumptionError, match="/admin/"):
         estimate(dev, usage=short)

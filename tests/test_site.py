@@ -8,9 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from components.site import (ADMIN_API_PATH, ADMIN_CONFIG_KEY, ADMIN_PATH, API_PATH, CONTENT_SECURITY_POLICY,
-                             DEFAULT_ERROR_PAGE, ERROR_PAGE, IMAGES_PATH, AdminEdge, StaticSite, StaticSiteArgs,
-                             admin_content_security_policy, frontend_files)
+from components.site import (
+    ADMIN_API_PATH,
+    ADMIN_CONFIG_KEY,
+    ADMIN_PATH,
+    API_PATH,
+    CONTENT_SECURITY_POLICY,
+    DEFAULT_ERROR_PAGE,
+    ERROR_PAGE,
+    IMAGES_PATH,
+    AdminEdge,
+    StaticSite,
+    StaticSiteArgs,
+    admin_content_security_policy,
+    frontend_files,
+)
 from mock_engine import Capture, Resource, StackRunFailed, run_stack, statements
 from stack_config.site import SiteConfig
 

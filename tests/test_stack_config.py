@@ -9,8 +9,8 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from stack_config import SECTIONS
 from mock_engine import StackRunFailed, run_stack
+from stack_config import SECTIONS
 
 
 def failure(overrides: dict) -> StackRunFailed:
@@ -88,7 +88,7 @@ def test_missing_region_is_refused():
 
 
 def test_unknown_stack_file_is_named():
-    with pytest.raises(FileNotFoundError, match="Pulumi.staging.yaml"):
+    with pytest.raises(FileNotFoundError, match=r"Pulumi\.staging\.yaml"):
         run_stack("staging")
 
 
@@ -122,7 +122,7 @@ def readme_defaults(section: str) -> dict[str, str]:
         names = re.findall(r"`([^`]+)`", keys)
         shown = re.findall(r"`([^`]+)`", values) or ["—"] * len(names)
         assert len(names) == len(shown), row
-        defaults.update(zip(names, shown))
+        defaults.update(zip(names, shown, strict=True))
     return defaults
 
 

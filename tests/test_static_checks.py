@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Optional
 
 from mock_engine import PROJECT_ROOT
 
@@ -24,7 +23,7 @@ TIMEOUT_SECONDS = 300
 class Pyright:
     """One pyright run over the project, started at most once per test session."""
 
-    process: Optional[subprocess.Popen[str]] = None
+    process: subprocess.Popen[str] | None = None
 
     @classmethod
     def start(cls) -> None:
@@ -44,7 +43,8 @@ class Pyright:
 def _where(diagnostic: dict) -> str:
     path = Path(diagnostic["file"]).relative_to(PROJECT_ROOT)
     line = diagnostic["range"]["start"]["line"] + 1
-    return f"{path}:{line}: {diagnostic['severity']}: {diagnostic['message'].splitlines()[0]} ({diagnostic.get('rule')})"
+    message = diagnostic["message"].splitlines()[0]
+    return f"{path}:{line}: {diagnostic['severity']}: {message} ({diagnostic.get('rule')})"
 
 
 def test_pyright_finds_no_error_in_the_program_components_config_policies_and_report():

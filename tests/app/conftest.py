@@ -41,9 +41,11 @@ def make_settings(endpoint_url: str, **overrides: Any) -> Settings:
 def make_client(settings: Settings, catalogue: Catalogue | None = None) -> Iterator[httpx.Client]:
     """The API served by uvicorn on 127.0.0.1, and an HTTP client for it."""
     catalogue = catalogue or Catalogue(settings, session=SESSION)
-    with BackgroundServer(create_app(settings, catalogue)) as server:
-        with httpx.Client(base_url=server.url, timeout=10, trust_env=False) as api:
-            yield api
+    with (
+        BackgroundServer(create_app(settings, catalogue)) as server,
+        httpx.Client(base_url=server.url, timeout=10, trust_env=False) as api,
+    ):
+        yield api
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -55,7 +56,7 @@ class _ThrottlingAws(BaseHTTPRequestHandler):
     """Answers like DynamoDB and S3 under throttling, or like a healthy DynamoDB once ``throttling`` is off."""
 
     throttling = True
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:  # DynamoDB: JSON over POST, operation in X-Amz-Target
         self.rfile.read(int(self.headers.get("Content-Length", 0)))

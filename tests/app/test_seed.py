@@ -27,7 +27,7 @@ def test_every_picture_is_a_small_distinct_jpeg_referenced_by_an_item():
     images = image_objects()
     assert {image.key for image in images} == {item["image_key"]["S"] for item in load_items()}
     contents = [image.path.read_bytes() for image in images]
-    for image, data in zip(images, contents):
+    for image, data in zip(images, contents, strict=True):
         assert image.content_type == "image/jpeg"
         assert data[:3] == b"\xff\xd8\xff" and data[-2:] == b"\xff\xd9", f"{image.path} is not a JPEG"
         assert 1_000 < len(data) < 30_000, f"{image.path} is {len(data)} bytes"
