@@ -497,8 +497,10 @@ def test_access_logs_of_the_load_balancer_and_the_images_bucket_bill_storage_onl
     months = _archive_days(stack) * 12 / 365
     assert report.line("log-archive-alb-storage").quantity == pytest.approx(
         usage(stack)["albAccessLogGbPerMonth"] * months)
+    logged = len(stack.of_type("aws:s3/bucketLogging:BucketLogging"))  # the images bucket; prd's WAF log bucket too
+    assert logged == (2 if stack.stack == "prd" else 1)
     assert report.line("log-archive-s3-storage").quantity == pytest.approx(
-        usage(stack)["s3AccessLogGbPerMonth"] * months)
+        logged * usage(stack)["s3AccessLogGbPerMonth"] * months)
 
 
 def test_web_acl_logs_bill_every_inspected_request(dev, prd):
@@ -689,7 +691,10 @@ def _web_acl(_: Capture, changed: Capture) -> dict[str, float]:
     return {"waf-web-acls": edge("wafWebAclMonth"), "waf-rules": rules * edge("wafRuleMonth"),
             "waf-requests": requests / 1e6 * edge("wafMillionRequests"),
             "log-archive-waf-delivery": gb * edge("logsVendedS3Gb"),
-            "log-archive-waf-storage": gb * _archive_days(changed) * 12 / 365 * price("s3StorageGbMonth")}
+            "log-archive-waf-storage": gb * _archive_days(changed) * 12 / 365 * price("s3StorageGbMonth"),
+            # The WAF log bucket's own server access logs.
+            "log-archive-s3-storage": usage(changed)["s3AccessLogGbPerMonth"] * _archive_days(changed) * 12 / 365
+            * price("s3StorageGbMonth")}
 
 
 def _additional_metrics(_: Capture, __: Capture) -> dict[str, float]:
