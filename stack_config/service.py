@@ -52,6 +52,15 @@ class TaskSize(Section):
         raise ValueError(f"Fargate offers no task with {value} MiB and cpu = {cpu}; with {cpu} CPU units it offers "
                          f"{min(allowed)}..{max(allowed)} MiB ({steps})")
 
+    # Every service declares min_count before max_count.
+    @field_validator("max_count", check_fields=False)
+    @classmethod
+    def _not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min_count")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"maxCount must be at least minCount = {minimum}")
+        return value
+
 
 class ServiceConfig(TaskSize):
     """A service behind the internal load balancer, scaled on CPU and memory."""
@@ -86,14 +95,6 @@ class ServiceConfig(TaskSize):
     step_minutes: int = Field(default=5, ge=0, le=1440)
     """`canary` and `linear`: minutes between the traffic steps."""
 
-    @field_validator("max_count")
-    @classmethod
-    def _not_below_min(cls, value: int, info: ValidationInfo) -> int:
-        minimum = info.data.get("min_count")
-        if minimum is not None and value < minimum:
-            raise ValueError(f"maxCount must be at least minCount = {minimum}")
-        return value
-
     @field_validator("desired_count")
     @classmethod
     def _within_min_and_max(cls, value: int, info: ValidationInfo) -> int:
@@ -120,11 +121,3 @@ class WorkerServiceConfig(TaskSize):
     """Time a stopping task gets after SIGTERM before SIGKILL (Fargate allows 120 s). The worker finishes the job
     in hand if it can within this less 5 s, and otherwise gives it back to the queue."""
     scale_in_cooldown_seconds: int = Field(default=300, ge=60, le=3600)
-
-    @field_validator("max_count")
-    @classmethod
-    def _not_below_min(cls, value: int, info: ValidationInfo) -> int:
-        minimum = info.data.get("min_count")
-        if minimum is not None and value < minimum:
-            raise ValueError(f"maxCount must be at least minCount = {minimum}")
-        return value

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.api.errors import ApiError, error_response, handle_api_error, handle_http_exception
+from app.api.errors import ApiError, error_response, handle_api_error, handle_http_exception, openapi_as_sent
 from app.api.logs import RequestLogMiddleware
 from app.api.models import Health
 
@@ -67,10 +67,6 @@ _ERROR_DESCRIPTIONS = {
     413: "The picture is larger than MAX_IMAGE_BYTES.",
     415: "Content-Type is not image/jpeg, image/png or image/webp.",
     503: "DynamoDB, S3 or Cognito's key endpoint is unavailable; retry after the Retry-After seconds.",
-}
-_UNEXPECTED = {
-    "description": "Unexpected error (internal_error); the details go to the log only.",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdminErrorResponse"}}},
 }
 _ETAG = {"ETag": {"description": 'The item version, e.g. "3": send it back as If-Match.', "schema": {"type": "string"}}}
 # How a new item's id and version feed the next requests (used by clients and by the stateful fuzzer).
@@ -257,7 +253,7 @@ def create_app(
         response.headers["ETag"] = f'"{updated.version}"'
         return updated
 
-    app.openapi = lambda: _openapi_as_sent(app)
+    app.openapi = lambda: openapi_as_sent(app, "AdminErrorResponse")
     return app
 
 
@@ -365,17 +361,4 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
     return JSONResponse({"error": {"code": code, "message": message, "fields": fields}}, status_code=400)
 
 
-def _openapi_as_sent(app: FastAPI) -> dict[str, Any]:
-    # Invalid requests answer 400 (handle_validation_error), never the 422 FastAPI documents by default.
-    if app.openapi_schema is None:
-        schema = FastAPI.openapi(app)
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                operation.get("responses", {}).pop("422", None)
-                # Any route can answer the JSON 500 of RequestLogMiddleware.
-                operation.setdefault("responses", {})["500"] = _UNEXPECTED
-        for unused in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(unused, None)
-        app.openapi_schema = schema
-    return app.openapi_schema
 

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.api.settings import ConfigError
+from app.common.settings import from_environment
 
 MIB = 1024 * 1024
 
@@ -62,12 +62,4 @@ class AdminSettings(BaseSettings):
 
 def load_admin_settings() -> AdminSettings:
     """Read the settings from the environment, or raise ConfigError naming what to set."""
-    try:
-        return AdminSettings()  # type: ignore[call-arg]
-    except ValidationError as error:
-        problems = []
-        for detail in error.errors():
-            field = str(detail["loc"][0]) if detail["loc"] else "?"
-            hint = f" ({_HINTS[field]})" if field in _HINTS else ""
-            problems.append(f"{field.upper()}: {detail['msg']}{hint}")
-        raise ConfigError("invalid environment: " + "; ".join(problems)) from None
+    return from_environment(AdminSettings, _HINTS)

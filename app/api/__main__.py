@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
-
-from .logs import configure_logging
 from .main import create_app
-from .settings import ConfigError, load_settings
+from .server import serve
+from .settings import load_settings
 
 
 def main() -> int:
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        print(f"app.api: {error}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
-    return 0
+    return serve("app.api", load_settings, create_app)
 
 
 if __name__ == "__main__":

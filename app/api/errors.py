@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Any
+
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -73,3 +75,23 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
         where = ".".join(str(part) for part in detail.get("loc", ()))
         parts.append(f"{where}: {detail.get('msg', 'invalid')}")
     return error_response(400, "invalid_request", "; ".join(parts) or "invalid request")
+
+
+def openapi_as_sent(app: FastAPI, error_schema: str) -> dict[str, Any]:
+    """`app`'s OpenAPI document as the app answers: invalid requests get 400 in the common error shape
+    (handle_validation_error), so the 422 FastAPI documents by default would describe a response that is never
+    sent, and any route can answer the JSON 500 of RequestLogMiddleware, in `error_schema`."""
+    if app.openapi_schema is None:
+        unexpected = {
+            "description": "Unexpected error (internal_error); the details go to the log only.",
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}},
+        }
+        schema = FastAPI.openapi(app)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+                operation.setdefault("responses", {})["500"] = unexpected
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

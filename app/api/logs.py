@@ -6,27 +6,14 @@ import json
 import logging
 import sys
 import time
-import traceback
 from typing import Any
+
+from app.common.json_lines import JsonFormatter
 
 from .errors import error_body
 
 log = logging.getLogger("webstack.api")
 request_log = logging.getLogger("webstack.api.request")
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info and record.exc_info[0] is not None:
-            entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def configure_logging(level: str = "INFO") -> None:

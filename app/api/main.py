@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import FastAPI, Header, Path
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +27,7 @@ from .errors import (
     handle_api_error,
     handle_http_exception,
     handle_validation_error,
+    openapi_as_sent,
 )
 from .logs import RequestLogMiddleware
 from .models import Health, Item, Readiness
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         """The picture stored at S3 key images/{name}."""
         return _image_response(catalogue.get_image(image_key_for(name), if_none_match), IMAGE_CACHE_CONTROL)
 
-    app.openapi = lambda: _openapi_as_sent(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_as_sent(app, "ErrorResponse")
     return app
 
 
@@ -178,23 +179,5 @@ class _ItemsBody:
         return self._body
 
 
-_UNEXPECTED_ERROR = {
-    "description": "Unexpected error (internal_error); the details go to the log only.",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-}
 
 
-def _openapi_as_sent(app: FastAPI) -> dict[str, Any]:
-    # Invalid requests answer 400 in the common error shape (handle_validation_error), so the 422 that
-    # FastAPI documents by default would describe a response that is never sent; any route can answer the
-    # JSON 500 of RequestLogMiddleware.
-    if app.openapi_schema is None:
-        schema = FastAPI.openapi(app)
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                operation.get("responses", {}).pop("422", None)
-                operation.setdefault("responses", {})["500"] = _UNEXPECTED_ERROR
-        for unused in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(unused, None)
-        app.openapi_schema = schema
-    return app.openapi_schema

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.common.settings import ConfigError, from_environment
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
 
 _HINTS = {
     "table_name": "the DynamoDB table that holds the items",
     "bucket_name": "the S3 bucket whose images/ prefix holds the pictures",
     "aws_region": "the AWS region of the table and bucket, e.g. ap-northeast-1",
 }
-
-
-class ConfigError(Exception):
-    """The environment does not describe a runnable API; the message names each variable to fix."""
 
 
 class Settings(BaseSettings):
@@ -36,12 +36,4 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read the settings from the environment, or raise ConfigError naming what to set."""
-    try:
-        return Settings()  # type: ignore[call-arg]
-    except ValidationError as error:
-        problems = []
-        for detail in error.errors():
-            field = str(detail["loc"][0]) if detail["loc"] else "?"
-            hint = f" ({_HINTS[field]})" if field in _HINTS else ""
-            problems.append(f"{field.upper()}: {detail['msg']}{hint}")
-        raise ConfigError("invalid environment: " + "; ".join(problems)) from None
+    return from_environment(Settings, _HINTS)

@@ -1,28 +1,11 @@
-"""JSON log lines on stdout, the same shape as the API's (CloudWatch Logs parses them), without importing
-the web framework into the worker."""
+"""JSON log lines on stdout, the same shape as the API's (CloudWatch Logs parses them)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import time
-import traceback
-from typing import Any
 
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info and record.exc_info[0] is not None:
-            entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+from app.common.json_lines import JsonFormatter
 
 
 def configure_logging(level: str = "INFO") -> None:

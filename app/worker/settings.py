@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.common.settings import ConfigError, from_environment
+
+__all__ = ["ConfigError", "WorkerSettings", "load_settings"]
 
 _HINTS = {
     "queue_url": "the SQS queue the bucket's ObjectCreated notifications for images/ go to",
@@ -11,10 +15,6 @@ _HINTS = {
     "bucket_name": "the S3 bucket whose images/ prefix holds the originals and variants/ the results",
     "aws_region": "the AWS region of the queue, table and bucket, e.g. ap-northeast-1",
 }
-
-
-class ConfigError(Exception):
-    """The environment does not describe a runnable worker; the message names each variable to fix."""
 
 
 class WorkerSettings(BaseSettings):
@@ -52,13 +52,4 @@ class WorkerSettings(BaseSettings):
 
 def load_settings() -> WorkerSettings:
     """Read the settings from the environment, or raise ConfigError naming what to set."""
-    try:
-        return WorkerSettings()  # type: ignore[call-arg]
-    except ValidationError as error:
-        problems = []
-        for detail in error.errors():
-            field = str(detail["loc"][0]) if detail["loc"] else ""
-            hint = f" ({_HINTS[field]})" if field in _HINTS else ""
-            name = field.upper() if field else "environment"
-            problems.append(f"{name}: {detail['msg']}{hint}")
-        raise ConfigError("invalid environment: " + "; ".join(problems)) from None
+    return from_environment(WorkerSettings, _HINTS)

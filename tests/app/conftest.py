@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +26,7 @@ TABLE = "test-catalogue-items"
 BUCKET = "test-catalogue-images"
 # One boto3 session for every client the tests make: loading the service models once keeps tests fast.
 SESSION = emulator_session()
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def make_settings(endpoint_url: str, **overrides: Any) -> Settings:
@@ -145,3 +149,33 @@ class OpenApiContract:
 def contract(emulator: Emulator) -> OpenApiContract:
     with make_client(make_settings(emulator.endpoint_url)) as api:
         return OpenApiContract(api.get("/api/openapi.json").json())
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], url: str, timeout: float = 15) -> None:
+    """Poll `url`/healthz until it answers 200; fail if the process exits or `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, f"{process.args} did not start"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (whose own browsers are never installed)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            timeout=20_000,
+        )
+        yield browser
+        browser.close()

@@ -9,14 +9,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from app.local import LOCAL_REGION
 
-from .conftest import BUCKET, TABLE
+from .conftest import BUCKET, TABLE, wait_until_healthy
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 DOCKERFILE = APP_DIR / "Dockerfile"
@@ -99,15 +98,7 @@ def test_entry_point_serves_the_api_with_json_logs(emulator, free_port):
     )
     try:
         url = f"http://127.0.0.1:{free_port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "python -m app.api did not start"
-            time.sleep(0.1)
+        wait_until_healthy(process, url)
         assert len(httpx.get(f"{url}/api/items", timeout=5, trust_env=False).json()) == 3
         probe = subprocess.run(
             [sys.executable, "-m", "app.api.healthcheck"], cwd=REPO_ROOT, env=env, timeout=30

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -17,40 +16,13 @@ import pytest
 
 from app.local import FRONTEND_DIR, _port_from_environment
 
+from .pages import check_japanese_page_without_inline_code
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.script_text = ""
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.script_text += data.strip()
-
-
 def test_page_is_japanese_and_has_nothing_inline_a_strict_csp_would_block():
-    parser = _Tags()
-    parser.feed((FRONTEND_DIR / "index.html").read_text(encoding="utf-8"))
-    html = dict(parser.tags)["html"]
-    assert html.get("lang") == "ja"
-    assert ("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}) in parser.tags
-    scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
-    assert scripts and all(attrs.get("src") for attrs in scripts) and parser.script_text == ""
-    assert not [tag for tag, _ in parser.tags if tag == "style"]
-    inline = [(tag, name) for tag, attrs in parser.tags for name in attrs if name == "style" or name.startswith("on")]
-    assert inline == []
-    assert "innerHTML" not in (FRONTEND_DIR / "app.js").read_text(encoding="utf-8")
+    check_japanese_page_without_inline_code(FRONTEND_DIR / "index.html", FRONTEND_DIR / "app.js")
 
 
 def test_local_server_serves_page_and_api_on_one_origin_with_the_sites_security_headers(local_site):

@@ -9,11 +9,9 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.browser
@@ -31,22 +29,6 @@ def wait_until(page, condition: str, timeout: float = 10.0) -> None:
     while not page.evaluate(condition):
         assert time.monotonic() < deadline, f"timed out waiting for {condition}"
         time.sleep(0.05)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            timeout=20_000,
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

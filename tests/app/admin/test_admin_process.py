@@ -23,7 +23,7 @@ from app.api.catalogue import IMAGE_NAME_PATTERN, ITEM_ID_PATTERN, check_item_id
 from app.api.errors import ApiError
 from app.api.settings import ConfigError
 
-from ..conftest import SESSION
+from ..conftest import SESSION, wait_until_healthy
 from .conftest import AdminWorld, cognito_call
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -92,15 +92,7 @@ def test_entry_point_serves_health_and_the_admin_api_with_json_logs(admin_world:
                                stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{free_port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "python -m app.admin did not start"
-            time.sleep(0.1)
+        wait_until_healthy(process, url)
         headers = {"Authorization": f"Bearer {admin_world.admin_token}"}
         assert httpx.get(f"{url}/api/admin/items/1", headers=headers, trust_env=False).json()["id"] == "1"
         assert httpx.get(f"{url}/api/admin/items", trust_env=False).status_code == 401
