@@ -28,7 +28,9 @@ class Pyright:
     @classmethod
     def start(cls) -> None:
         if cls.process is None:
-            cls.process = subprocess.Popen([str(VENV_BIN / "pyright"), "--outputjson"], cwd=PROJECT_ROOT,
+            # The project's file by name: pyright would otherwise take a pyrightconfig.json from any parent folder.
+            cls.process = subprocess.Popen([str(VENV_BIN / "pyright"), "--outputjson", "--project",
+                                            str(PROJECT_ROOT / "pyproject.toml")], cwd=PROJECT_ROOT,
                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     @classmethod
