@@ -11,7 +11,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Byte-compiled imports make a stack evaluation ~2 s faster; never skip writing them.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: dev test policy report bench venv system-packages clean
+.PHONY: dev test policy report verify bench venv system-packages clean
 
 dev: venv
 	$(PY) -m app.local
@@ -24,6 +24,12 @@ policy: venv
 
 report: venv system-packages
 	$(PY) -m report $(STACK)
+
+# After a `pulumi up` of your own (the pipelines run the same check after theirs): does ECS run what it deployed?
+verify: venv
+	@outputs=$$(mktemp); trap 'rm -f "$$outputs"' EXIT; \
+	pulumi stack output --stack "$(STACK)" --json > "$$outputs" && \
+	$(PY) -m release.verify --stack "$(STACK)" --outputs "$$outputs"
 
 bench: venv
 	$(PY) bench/api_load.py

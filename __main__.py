@@ -97,10 +97,11 @@ public_api = FargateService(api_name, FargateServiceArgs(
 ), opts=regional)
 worker = FargateService(f"{prefix}-worker", FargateServiceArgs(
     platform=platform, size=config.worker.service, command=["python", "-m", "app.worker"],
-    environment={**data_env, "QUEUE_URL": jobs.queue_url},
+    environment={**data_env, "QUEUE_URL": jobs.queue_url,
+                 "VISIBILITY_TIMEOUT_SECONDS": str(jobs.visibility_timeout_seconds)},
     grants=access.worker(data.table_arn, data.bucket_arn, jobs.queue_arn),
     purpose="turn uploaded pictures into variants and record them on their items",
-    queue=QueueScaling(queue_name=jobs.queue_name, deployment_alarm_name=jobs.dead_letter_alarm_name),
+    queue=QueueScaling(queue_name=jobs.queue_name, deployment_alarm_name=jobs.new_dead_letters_alarm_name),
     **in_containers,
 ), opts=regional)
 services = {"api": public_api, "admin": admin_api, "worker": worker}
@@ -132,9 +133,9 @@ Dashboard(prefix, DashboardArgs(
     services=[ServiceMetrics(title, platform.cluster_name, service.service_name, service.target_group_suffixes)
               for title, service in (("public API", public_api), ("admin API", admin_api), ("worker", worker))],
     table_name=data.table_name, container_insights=platform.container_insights,
-    cache_hit_ratio=config.site.additional_metrics, web_acl_name=site.web_acl_name, queue_name=jobs.queue_name,
-    dead_letter_queue_name=jobs.dead_letter_queue_name, user_pool_id=sign_in.user_pool_id,
-    user_pool_client_id=sign_in.client_id,
+    cache_hit_ratio=config.site.additional_metrics, web_acl_metric_name=site.web_acl_metric_name,
+    queue_name=jobs.queue_name, dead_letter_queue_name=jobs.dead_letter_queue_name,
+    user_pool_id=sign_in.user_pool_id, user_pool_client_id=sign_in.client_id,
 ), opts=regional)
 
 DeployParameters(f"{prefix}-deploy", {

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+# Aliases to the landed FargateApi's topic and key, until every stack has run one `up` with them
+# (components/migration.py).
+from components.migration import from_fargate_api
 from components.policy_documents import allow, document
 from stack_config.alerts import AlertsConfig
 
@@ -53,8 +56,10 @@ class Alerts(pulumi.ComponentResource):
                 {"Sid": "AlarmsAndEventsPublish", "Effect": "Allow", "Principal": {"Service": list(PUBLISHERS)},
                  "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
                  "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
-            )), tags={"Name": f"{name}-key"}, opts=child)
-        topic = aws.sns.Topic(name, name=name, kms_master_key_id=key.arn, tags={"Name": name}, opts=child)
+            )), tags={"Name": f"{name}-key"}, opts=from_fargate_api(child, aws.kms.Key, "alarms-key"))
+        # Replaced on the first `up` of a landed stack all the same: its topic had a generated name.
+        topic = aws.sns.Topic(name, name=name, kms_master_key_id=key.arn, tags={"Name": name},
+                              opts=from_fargate_api(child, aws.sns.Topic, "alarms"))
         aws.sns.TopicPolicy(f"{name}-policy", arn=topic.arn, policy=pulumi.Output.json_dumps(document(
             {"Sid": "AlarmsAndEventsOfThisAccountPublish", "Effect": "Allow",
              "Principal": {"Service": list(PUBLISHERS)}, "Action": "sns:Publish", "Resource": topic.arn,
@@ -65,7 +70,7 @@ class Alerts(pulumi.ComponentResource):
 
         if config.email:
             aws.sns.TopicSubscription(f"{name}-email", topic=topic.arn, protocol="email", endpoint=config.email,
-                                      opts=child)
+                                      opts=from_fargate_api(child, aws.sns.TopicSubscription, "alarms-email"))
         if config.slack:
             role = aws.iam.Role(
                 f"{name}-chat", description="AWS Chatbot channel: read CloudWatch to show alarm graphs",

@@ -43,7 +43,8 @@ class DashboardArgs:
     container_insights: bool
     cache_hit_ratio: bool
     """The distribution's additional metrics are on (aws.cloudfront.MonitoringSubscription)."""
-    web_acl_name: pulumi.Input[str] | None = None
+    web_acl_metric_name: pulumi.Input[str] | None = None
+    """The web ACL's visibility-config metric name: WAF's WebACL dimension."""
     queue_name: pulumi.Input[str] | None = None
     dead_letter_queue_name: pulumi.Input[str] | None = None
     user_pool_id: pulumi.Input[str] | None = None
@@ -93,8 +94,8 @@ def body(args: DashboardArgs, values: dict[str, Any]) -> dict[str, Any]:
         note("### Cache hit ratio\nThe distribution's additional metrics are off in this stack "
              "(`webstack:site.additionalMetrics`)."),
     ]
-    if values.get("web_acl_name"):
-        acl = ["WebACL", values["web_acl_name"], "Rule", "ALL"]
+    if values.get("web_acl_metric_name"):
+        acl = ["WebACL", values["web_acl_metric_name"], "Rule", "ALL"]
         edge.append(chart("Web ACL: blocked and allowed requests",
                           [["AWS/WAFV2", "BlockedRequests", *acl], ["AWS/WAFV2", "AllowedRequests", *acl]],
                           region=EDGE_REGION))
@@ -172,7 +173,7 @@ class Dashboard(pulumi.ComponentResource):
         super().__init__("webstack:dashboard:Dashboard", name, None, opts)
         inputs = pulumi.Output.all(
             distribution_id=args.distribution_id, load_balancer_suffix=args.load_balancer_suffix,
-            table_name=args.table_name, web_acl_name=args.web_acl_name, queue_name=args.queue_name,
+            table_name=args.table_name, web_acl_metric_name=args.web_acl_metric_name, queue_name=args.queue_name,
             dead_letter_queue_name=args.dead_letter_queue_name, user_pool_id=args.user_pool_id,
             user_pool_client_id=args.user_pool_client_id,
             clusters=pulumi.Output.all(*[s.cluster_name for s in args.services]),

@@ -28,6 +28,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+# Aliases to the landed FargateApi's children, until every stack has run one `up` with them (components/migration.py).
+from components.migration import from_fargate_api
 from components.policy_documents import allow, document
 from stack_config.platform import PlatformConfig
 
@@ -163,10 +165,10 @@ class FargatePlatform(pulumi.ComponentResource):
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             settings=[{"name": "containerInsights", "value": CONTAINER_INSIGHTS[config.container_insights]}],
-            tags={"Name": f"{name}-cluster"}, opts=child)
+            tags={"Name": f"{name}-cluster"}, opts=from_fargate_api(child, aws.ecs.Cluster, "cluster"))
         self.capacity = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity", cluster_name=cluster.name, capacity_providers=["FARGATE", "FARGATE_SPOT"],
-            opts=child)
+            opts=from_fargate_api(child, aws.ecs.ClusterCapacityProviders, "capacity"))
 
         alb_sg, alb, listener = self._load_balancer(config, args)
         self.release_role_arn = self._release_role(args)
@@ -181,7 +183,7 @@ class FargatePlatform(pulumi.ComponentResource):
             dimensions={"LoadBalancer": alb.arn_suffix}, statistic="Sum", period=60, evaluation_periods=5,
             datapoints_to_alarm=3, threshold=5, comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching", alarm_actions=[args.alarm_topic_arn],
-            ok_actions=[args.alarm_topic_arn], opts=child)
+            ok_actions=[args.alarm_topic_arn], opts=from_fargate_api(child, aws.cloudwatch.MetricAlarm, "alb-5xx"))
 
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn
@@ -220,7 +222,7 @@ class FargatePlatform(pulumi.ComponentResource):
         repository = aws.ecr.Repository(
             f"{name}-repo", image_tag_mutability="IMMUTABLE", image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "AES256"}], force_delete=config.force_destroy,
-            tags={"Name": f"{name}-repo"}, opts=child)
+            tags={"Name": f"{name}-repo"}, opts=from_fargate_api(child, aws.ecr.Repository, "repo"))
         aws.ecr.LifecyclePolicy(f"{name}-repo-lifecycle", repository=repository.name, policy=pulumi.Output.json_dumps(
             {"rules": [
                 {"rulePriority": 1, "description": f"Expire untagged images after {UNTAGGED_IMAGE_DAYS} days",
@@ -231,7 +233,7 @@ class FargatePlatform(pulumi.ComponentResource):
                  "selection": {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan",
                                "countNumber": config.keep_images},
                  "action": {"type": "expire"}},
-            ]}), opts=child)
+            ]}), opts=from_fargate_api(child, aws.ecr.LifecyclePolicy, "repo-lifecycle"))
         return repository
 
     def _image(self, config: PlatformConfig,
@@ -244,7 +246,7 @@ class FargatePlatform(pulumi.ComponentResource):
         built = awsx.ecr.Image(
             f"{self._name}-image", repository_url=repository.repository_url, context="app",
             dockerfile="app/Dockerfile", platform=PLATFORM[config.cpu_architecture], image_tag=tag,
-            opts=self._child)
+            opts=from_fargate_api(self._child, awsx.ecr.Image, "image"))
         # `<repositoryUrl>@sha256:…`: the tasks run exactly the pushed image.
         return built.image_uri, pulumi.Output.from_input(tag)
 
@@ -261,12 +263,12 @@ class FargatePlatform(pulumi.ComponentResource):
             f"{name}-alb-sg", vpc_id=args.vpc_id,
             # EC2 takes a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$* here: no apostrophe.
             description=f"Internal ALB: {'HTTPS' if https else 'HTTP'} from CloudFront origin-facing servers only",
-            tags={"Name": f"{name}-alb"}, opts=child)
+            tags={"Name": f"{name}-alb"}, opts=from_fargate_api(child, aws.ec2.SecurityGroup, "alb-sg"))
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-alb-in-cloudfront", security_group_id=alb_sg.id, ip_protocol="tcp", from_port=port,
             to_port=port, prefix_list_id=cloudfront.id,
             description=f"{'HTTPS' if https else 'HTTP'} from CloudFront origin-facing servers (VPC origin)",
-            opts=child)
+            opts=from_fargate_api(child, aws.vpc.SecurityGroupIngressRule, "alb-in-cloudfront"))
         alb = aws.lb.LoadBalancer(
             f"{name}-alb", load_balancer_type="application", internal=True, subnets=args.ingress_subnet_ids,
             security_groups=[alb_sg.id], drop_invalid_header_fields=True,
@@ -274,14 +276,16 @@ class FargatePlatform(pulumi.ComponentResource):
             # costs no legitimate client and closes request smuggling through ambiguous requests too.
             desync_mitigation_mode="strictest", enable_deletion_protection=config.deletion_protection,
             idle_timeout=config.idle_timeout_seconds, access_logs=args.access_logs, tags={"Name": f"{name}-alb"},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.access_logs_ready)))
+            opts=from_fargate_api(pulumi.ResourceOptions(parent=self, depends_on=list(args.access_logs_ready)),
+                                  aws.lb.LoadBalancer, "alb"))
         listener = aws.lb.Listener(
             f"{name}-{'https' if https else 'http'}", load_balancer_arn=alb.arn, port=port,
             protocol="HTTPS" if https else "HTTP", ssl_policy=TLS_POLICY if https else None,
             certificate_arn=args.certificate_arn,
             default_actions=[{"type": "fixed-response", "fixed_response": {
                 "status_code": "404", "content_type": "application/json", "message_body": NOT_FOUND_BODY}}],
-            opts=child)
+            # The landed HTTP listener, with or without a domain: port, protocol and certificate change in place.
+            opts=from_fargate_api(child, aws.lb.Listener, "http"))
         return alb_sg, alb, listener
 
     def _release_role(self, args: FargatePlatformArgs) -> pulumi.Output[str]:

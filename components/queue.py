@@ -39,7 +39,12 @@ class WorkerQueue(pulumi.ComponentResource):
     dead_letter_queue_arn: pulumi.Output[str]
     dead_letter_queue_name: pulumi.Output[str]
     dead_letter_alarm_name: pulumi.Output[str]
-    """The alarm that says jobs fail: the worker's deployment alarm, so a release that breaks them rolls back."""
+    """The alarm that tells people a job waits in the dead-letter queue."""
+    new_dead_letters_alarm_name: pulumi.Output[str]
+    """The alarm that says jobs are failing now: the worker's deployment alarm, so a release that breaks them rolls
+    back."""
+    visibility_timeout_seconds: int
+    """How long a received job stays invisible to other workers: the worker renews it for longer jobs."""
     notification: list[pulumi.Resource]
     """What an original must wait for to become a job: the bucket's notification to the queue."""
 
@@ -115,7 +120,28 @@ class WorkerQueue(pulumi.ComponentResource):
         self.dead_letter_queue_url = dead_letters.url
         self.dead_letter_queue_arn = dead_letters.arn
         self.dead_letter_queue_name = dead_letters.name
+        # The depth alarm stays in ALARM while a dead letter waits (up to the dead-letter retention), so it cannot
+        # tell a release that breaks jobs from one corrupt upload last week: the deployment alarm watches the depth
+        # grow instead, and is OK again a minute after the last job failed.
+        new_dead_letters = aws.cloudwatch.MetricAlarm(
+            f"{name}-new-dead-letters",
+            alarm_description=(
+                "Deployment alarm of the worker: a picture job reached the dead-letter queue within the last minute. "
+                "During a release it rolls the worker back. Look first at the worker log's job failed lines; the "
+                "dead-letters alarm tells people about what waits there."),
+            metric_queries=[
+                {"id": "depth", "return_data": False, "metric": {
+                    "namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesVisible",
+                    "dimensions": {"QueueName": dead_letters.name}, "period": 60, "stat": "Maximum"}},
+                {"id": "growth", "return_data": True, "expression": "RATE(depth)",
+                 "label": "Jobs reaching the dead-letter queue, per second"},
+            ],
+            evaluation_periods=1, threshold=0, comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching", alarm_actions=topic, ok_actions=topic, opts=child)
+
         self.dead_letter_alarm_name = dead_letter_alarm.name
+        self.new_dead_letters_alarm_name = new_dead_letters.name
+        self.visibility_timeout_seconds = config.visibility_timeout_seconds
         self.notification = [notification]
         self.register_outputs({
             "queueUrl": self.queue_url, "queueArn": self.queue_arn, "queueName": self.queue_name,

@@ -28,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import TaskRoles, TaskRolesArgs
+from components.migration import as_fargate_api, from_fargate_api, is_fargate_api_successor
 from components.platform import MAX_LB_LOGICAL_NAME, FargatePlatform
 from stack_config.service import ServiceConfig, WorkerServiceConfig
 
@@ -69,7 +70,8 @@ class QueueScaling:
 
     queue_name: pulumi.Input[str]
     deployment_alarm_name: pulumi.Input[str] | None = None
-    """An alarm that says a release breaks the jobs (the dead-letter queue filling): it rolls the release back."""
+    """An alarm that says a release breaks the jobs (jobs reaching the dead-letter queue): it rolls the release
+    back."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,9 @@ class FargateService(pulumi.ComponentResource):
         if (args.route is None) != (args.queue is not None):
             raise ValueError(f"FargateService {name!r} needs exactly one of route (behind the load balancer) or "
                              "queue (a worker scaled on its backlog)")
-        super().__init__("webstack:service:FargateService", name, None, opts)
+        # The public API's service takes over the landed FargateApi and its resources (aliases, until every stack
+        # has run one `up` with them: components/migration.py).
+        super().__init__("webstack:service:FargateService", name, None, as_fargate_api(name, opts))
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
         self._args = args
@@ -257,24 +261,31 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-sg", vpc_id=platform.vpc_id,
             description=f"{name} tasks: " + ("the app port from the ALB only" if behind_load_balancer
                                              else "no ingress, HTTPS out to AWS APIs"),
-            tags={"Name": name}, opts=child)
+            tags={"Name": name},
+            opts=from_fargate_api(child, aws.ec2.SecurityGroup, "ecs-sg", is_fargate_api_successor(name)))
         if behind_load_balancer:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-in-alb", security_group_id=security_group.id, ip_protocol="tcp",
                 from_port=CONTAINER_PORT, to_port=CONTAINER_PORT,
                 referenced_security_group_id=platform.alb_security_group_id,
-                description="Requests and health checks from the ALB", opts=child)
+                description="Requests and health checks from the ALB",
+                opts=from_fargate_api(child, aws.vpc.SecurityGroupIngressRule, "ecs-in-alb",
+                                      is_fargate_api_successor(name)))
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-alb-out", security_group_id=platform.alb_security_group_id, ip_protocol="tcp",
                 from_port=CONTAINER_PORT, to_port=CONTAINER_PORT, referenced_security_group_id=security_group.id,
-                description=f"Requests and health checks to the {name} tasks", opts=child)
+                description=f"Requests and health checks to the {name} tasks",
+                opts=from_fargate_api(child, aws.vpc.SecurityGroupEgressRule, "alb-out-ecs",
+                                      is_fargate_api_successor(name)))
         # The tasks speak only HTTPS, to AWS APIs: DynamoDB and S3 through their gateway endpoints; ECR, CloudWatch
         # Logs, STS, SQS and Cognito's keys through the NAT or interface endpoints, whose addresses are not known
         # in advance.
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-out-https", security_group_id=security_group.id, ip_protocol="tcp", from_port=443,
             to_port=443, cidr_ipv4="0.0.0.0/0",
-            description="HTTPS to AWS APIs via gateway endpoints, interface endpoints or the NAT", opts=child)
+            description="HTTPS to AWS APIs via gateway endpoints, interface endpoints or the NAT",
+            opts=from_fargate_api(child, aws.vpc.SecurityGroupEgressRule, "ecs-out-https",
+                                  is_fargate_api_successor(name)))
         return security_group
 
     # --- behind the load balancer ----------------------------------------------------------------------------
@@ -292,7 +303,10 @@ class FargateService(pulumi.ComponentResource):
                 health_check={"enabled": True, "path": route.health_path, "protocol": "HTTP",
                               "port": "traffic-port", "matcher": "200", "interval": 15, "timeout": 5,
                               "healthy_threshold": 2, "unhealthy_threshold": 3},
-                tags={"Name": f"{name}-{color}", **self._tags}, opts=child)
+                tags={"Name": f"{name}-{color}", **self._tags},
+                # The landed target group is blue: the same port, protocol, VPC and target type, so kept in place.
+                opts=from_fargate_api(child, aws.lb.TargetGroup, "tg",
+                                      is_fargate_api_successor(name) and color == "blue"))
 
         blue = target_group("blue")
         groups = [blue, target_group("green")] if release else [blue]
@@ -342,16 +356,20 @@ class FargateService(pulumi.ComponentResource):
         errors = aws.cloudwatch.MetricAlarm(
             f"{name}-release-5xx",
             alarm_description=(
-                f"Deployment alarm of {name}: more than {ERROR_RATE_PERCENT}% of its requests answered 5xx in 2 of "
-                "3 minutes. During a release ECS rolls back to the previous revision; look first at the service's "
-                "deployment events in the ECS console, then at its log group for tracebacks."),
+                f"Deployment alarm of {name}: more than {ERROR_RATE_PERCENT}% of the requests one of its target "
+                "groups served answered 5xx, in 2 of 3 minutes. During a release ECS rolls back to the previous "
+                "revision; look first at the service's deployment events in the ECS console, then at its log group "
+                "for tracebacks."),
+            # Each group's own rate, and the worse of them: a canary's errors, summed with the old revision's
+            # traffic, would be diluted below the threshold by the share of traffic it does not take.
             metric_queries=[
                 *[metric(f"errors{i}", "HTTPCode_Target_5XX_Count", g, "Sum") for i, g in enumerate(groups)],
                 *[metric(f"requests{i}", "RequestCount", g, "Sum") for i, g in enumerate(groups)],
-                {"id": "rate", "label": "5xx per request (%)", "return_data": True,
-                 "expression": "100 * (" + " + ".join(f"FILL(errors{i}, 0)" for i in range(len(groups)))
-                               + ") / MAX([" + " + ".join(f"FILL(requests{i}, 0)" for i in range(len(groups)))
-                               + ", 1])"},
+                *[{"id": f"rate{i}", "return_data": False,
+                   "expression": f"100 * FILL(errors{i}, 0) / MAX([FILL(requests{i}, 0), 1])"}
+                  for i in range(len(groups))],
+                {"id": "worst", "label": "5xx per request of the worse target group (%)", "return_data": True,
+                 "expression": "MAX([" + ", ".join(f"rate{i}" for i in range(len(groups))) + "])"},
             ],
             evaluation_periods=3, datapoints_to_alarm=2, threshold=ERROR_RATE_PERCENT,
             comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
@@ -386,7 +404,9 @@ class FargateService(pulumi.ComponentResource):
                 dimensions={"LoadBalancer": platform.alb_arn_suffix, "TargetGroup": group.arn_suffix},
                 statistic="Maximum", period=60, evaluation_periods=3, threshold=1,
                 comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-                alarm_actions=[platform.alarm_topic_arn], ok_actions=[platform.alarm_topic_arn], opts=child)
+                alarm_actions=[platform.alarm_topic_arn], ok_actions=[platform.alarm_topic_arn],
+                opts=from_fargate_api(child, aws.cloudwatch.MetricAlarm, "unhealthy",
+                                      is_fargate_api_successor(name) and color == "blue"))
 
     def _deployment(self, strategy: str, size: ServiceConfig | WorkerServiceConfig
                     ) -> aws.ecs.ServiceDeploymentConfigurationArgsDict:

@@ -175,7 +175,7 @@ class StaticSite(pulumi.ComponentResource):
     distribution_domain_name: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     web_acl_arn: pulumi.Output[str] | None
-    web_acl_name: pulumi.Output[str] | None
+    web_acl_metric_name: pulumi.Output[str] | None
     origin_protocol: str
 
     def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None):
@@ -317,7 +317,9 @@ class StaticSite(pulumi.ComponentResource):
         self.distribution_domain_name = distribution.domain_name
         self.bucket_name = bucket.bucket
         self.web_acl_arn = web_acl.arn if web_acl is not None else None
-        self.web_acl_name = web_acl.name if web_acl is not None else None
+        # WAF publishes the web ACL's CloudWatch metrics under its visibility config's metric name (the WebACL
+        # dimension), not under the web ACL's own name.
+        self.web_acl_metric_name = web_acl.visibility_config.metric_name if web_acl is not None else None
         self.register_outputs({
             "siteUrl": self.site_url, "distributionId": self.distribution_id,
             "distributionArn": self.distribution_arn, "distributionDomainName": self.distribution_domain_name,

@@ -31,6 +31,10 @@ class Resource:
     ignore_changes: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    aliases: list[str | dict[str, Any]] = field(default_factory=list)
+    """The `aliases` option as the engine receives it: a URN, or a spec (`name`, `type`, `stack`, `project`,
+    `parentUrn`, `noParent`; empty where the spec leaves it to the resource's own). Only the resource's own: the
+    engine, not the SDK, derives the aliases its children inherit."""
 
     def get(self, path: str, default: Any = None) -> Any:
         """Dotted lookup in the inputs: `res.get("metadataOptions.httpTokens")`."""
@@ -149,8 +153,17 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=request.retainOnDelete, delete_before_replace=request.deleteBeforeReplace,
                 ignore_changes=list(request.ignoreChanges),
                 state=dict(registration.state) if registration else {}, id=registration.id if registration else "",
+                aliases=[*map(_alias, request.aliases), *request.aliasURNs],
             ))
         return response
+
+
+def _alias(alias: Any) -> str | dict[str, Any]:
+    if alias.HasField("urn"):
+        return alias.urn
+    spec = alias.spec
+    return {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project,
+            "parentUrn": spec.parentUrn, "noParent": spec.noParent}
 
 
 def policy_document(value: Any) -> dict[str, Any]:

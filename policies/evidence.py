@@ -2,8 +2,9 @@
 
 One rule per line of README's "What is logged, and where", and per scanner check on the same resources: CloudFront
 standard logging (v2), the web ACL's logs with credentials redacted, the load balancer's access logs, S3 server
-access logs, VPC flow logs, the account's trail and GuardDuty, log retention, and the log buckets themselves:
-versioned, aged out after a floor, written by each log service under its own prefix and pinned to its source.
+access logs, VPC flow logs, the account's trail and GuardDuty (declared at all: `account-detection-declared`; and
+as declared), log retention, and the log buckets themselves: versioned, aged out after a floor, written by each log
+service under its own prefix and pinned to its source.
 
 Every rule here is a waivable stack policy (policies/waivers.py): a stack keeps a violation only with a written
 waiver in policies/waivers.yaml, and the waiver shows in every preview as `waived-exceptions`.
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
 
 from .core import allows, as_list, each_known, get, is_mapping, known, number, principals, sid, statements
-from .graph import Stack, stack_of
+from .graph import Stack, resource_name, stack_of
 from .waivers import waivable_policy
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -43,6 +45,7 @@ EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 TOPIC = "aws:sns/topic:Topic"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 CLUSTER = "aws:ecs/cluster:Cluster"
+AWS_PROVIDER = "pulumi:providers:aws"
 
 # Headers that carry credentials: the admin API's bearer token and any session cookie.
 CREDENTIAL_HEADERS = ("authorization", "cookie")
@@ -330,6 +333,43 @@ def guardduty_enabled(args: StackValidationArgs, report_violation: ReportViolati
     each_known(stack_of(args).of(DETECTOR), judge)
 
 
+def _home_provider(stack: Stack) -> tuple[str, str] | None:
+    """The AWS provider most of the stack's resources deploy through, (URN, "provider <name> (<region>)"): the
+    account and region the stack lives in. None for a stack that deploys nothing through an AWS provider."""
+    used = Counter(r.provider.urn for r in stack.resources
+                   if r.provider is not None and r.provider.resource_type == AWS_PROVIDER)
+    declared = {p.urn: p for p in stack.of(AWS_PROVIDER)}
+    urn = used.most_common(1)[0][0] if used else next(iter(declared), None)
+    if urn is None:
+        return None
+    props = declared[urn].props if urn in declared else next(
+        r.provider.props for r in stack.resources if r.provider is not None and r.provider.urn == urn)
+    region = known(props, "region")
+    return urn, f"provider {resource_name(urn)}{f' ({region})' if region else ''}"
+
+
+def account_detection_declared(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    stack = stack_of(args)
+    home = _home_provider(stack)
+    if home is None:
+        return  # no AWS account to watch
+    urn, provider = home
+    trails = stack.of(TRAIL)
+    recording = [t for t in trails if get(t.props, "isMultiRegionTrail") is True
+                 and get(t.props, "enableLogging") is not False]
+    if not recording:
+        others = f" ({', '.join(_name(t) for t in trails)} records one region or is stopped)" if trails else ""
+        report_violation(f"The account of {provider} records no API call: the stack declares no logging "
+                         f"multi-region CloudTrail trail{others}, and so no CloudTrail Insights either.", urn)
+    elif not any(as_list(get(t.props, "insightSelectors")) for t in recording):
+        for trail in recording:
+            report_violation(f"{_name(trail)} runs no CloudTrail Insights (no insightSelectors): unusual API call "
+                             "and error rates in the account reach no one.", trail.urn)
+    if not any(get(d.props, "enable") is not False for d in stack.of(DETECTOR)):
+        report_violation(f"The account of {provider} is watched by no threat detection: the stack declares no "
+                         "enabled GuardDuty detector.", urn)
+
+
 def _pattern(rule: PolicyResource) -> Any:
     pattern = known(rule.props, "eventPattern")
     try:
@@ -476,6 +516,18 @@ POLICIES = [
         description="A GuardDuty detector the stack declares is enabled (checkov CKV2_AWS_3, Security Hub "
                     "GuardDuty.1).",
         fix="Set enable=True on aws.guardduty.Detector (components/account.py, webstack:account.guardduty)."),
+    waivable_policy(
+        "account-detection-declared", account_detection_declared, scanners=("README", "CloudTrail.1", "GuardDuty.1"),
+        description="The stack declares its account's detection: a logging multi-region CloudTrail trail with "
+                    "CloudTrail Insights, and an enabled GuardDuty detector (Security Hub CloudTrail.1: at least one "
+                    "multi-Region trail; Security Hub GuardDuty.1: GuardDuty enabled; README, account-level "
+                    "detection is prd's: a multi-region trail and a GuardDuty detector, their findings and insights "
+                    "sent to the alarm topic). A missing trail or detector is reported on the AWS provider most of "
+                    "the stack deploys through (its account and region); a stack that must leave detection to "
+                    "another stack of its account keeps this only under a written stack-choice waiver.",
+        fix="Set webstack:account with cloudtrail, insights and guardduty true (components/account.py) in the one "
+            "stack of the account that owns its detection (prd); every other stack waives this rule in "
+            "policies/waivers.yaml (`while: no-account-detection`)."),
     waivable_policy(
         "detection-reaches-people", detection_reaches_people, scanners=("README",),
         description="What account detection finds reaches people: an EventBridge rule sends GuardDuty findings, "

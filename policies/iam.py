@@ -5,16 +5,20 @@ a role's `inlinePolicies[].policy`, and a role's `assumeRolePolicy` for trust.
 
 A service that writes no data says so with the tag `access: read-only` on its task definition and roles
 (components/service.py); `iam-read-only-service-cannot-write` follows the tag to every permission its roles hold.
+Which services must carry the tag is found from the load balancer, not from the tag: `iam-public-service-is-read-only`
+follows every listener rule that answers a path outside the write paths (`writePathPatterns`) to the target groups
+it forwards to, and those to the ECS services behind them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
 from .core import (
     MANDATORY,
@@ -389,6 +393,124 @@ def read_only_service_cannot_write(args: StackValidationArgs, report_violation: 
     each_known(list(held.values()), judge)
 
 
+# --- a public service is a read-only one ------------------------------------------------------------------------
+
+ECS_SERVICE = "aws:ecs/service:Service"
+TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
+LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
+LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+
+
+def _values(read: Callable[[], Any]) -> list[Any]:
+    """`read()` as a list; nothing where it reads a value unknown during preview."""
+    try:
+        return as_list(read())
+    except UnknownValueError:
+        return []
+
+
+def _forwarded_arns(actions: Any) -> list[str]:
+    """The target group ARNs the actions forward to: `targetGroupArn` and `forward.targetGroups[].arn`."""
+    arns: list[Any] = []
+    for action in _values(lambda: actions):
+        arns += _values(lambda a=action: known(a, "targetGroupArn"))
+        for group in _values(lambda a=action: known(a, "forward.targetGroups")):
+            arns += _values(lambda g=group: known(g, "arn"))
+    return [str(arn) for arn in arns if isinstance(arn, str) and arn]
+
+
+def _service_arns(service: PolicyResource) -> list[str]:
+    """The target groups an ECS service registers its tasks in, a blue/green release's alternate one included."""
+    arns: list[Any] = []
+    for entry in _values(lambda: known(service.props, "loadBalancers")):
+        arns += _values(lambda e=entry: known(e, "targetGroupArn"))
+        arns += _values(lambda e=entry: known(e, "advancedConfiguration.alternateTargetGroupArn"))
+    return [str(arn) for arn in arns if isinstance(arn, str) and arn]
+
+
+def _groups(resource: PolicyResource, key: str, arns: list[str], groups: list[PolicyResource]) -> set[str]:
+    """What target groups an input points at, each as its URN: by property dependency, else by its ARN output;
+    an ARN no target group of the stack holds stands for itself."""
+    found = {r.urn for r in resource.property_dependencies.get(key, []) if r.resource_type in TARGET_GROUPS}
+    for arn in arns:
+        holders = {g.urn for g in groups if known(g.props, "arn") == arn}
+        found |= holders or {arn}
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _covering(outer: str) -> re.Pattern[str]:
+    # The load balancer's path wildcards: `*` any run of characters, `?` exactly one. Read over another pattern's
+    # characters, `*` covers any run of them (wildcards included), `?` one character that is no `*`.
+    return re.compile("".join(".*" if c == "*" else "[^*]" if c == "?" else re.escape(c) for c in outer), re.DOTALL)
+
+
+def path_within(pattern: str, outer: str) -> bool:
+    """Whether every path the listener-rule path pattern `pattern` matches, `outer` matches too."""
+    return _covering(outer).fullmatch(pattern) is not None
+
+
+def _public_paths(rule: PolicyResource, write_paths: list[str]) -> list[str]:
+    """The rule's path patterns that reach beyond the write paths; `*` for a rule that tests no path."""
+    paths = [str(v) for condition in _values(lambda: known(rule.props, "conditions"))
+             for v in _values(lambda c=condition: known(c, "pathPattern.values"))]
+    if not paths:
+        return ["*"]
+    return [p for p in paths if not any(path_within(p, outer) for outer in write_paths)]
+
+
+def _task_definition_of(service: PolicyResource, definitions: list[PolicyResource]) -> list[PolicyResource]:
+    """The task definition a service runs: by property dependency, else by its ARN output, else by the family in
+    the ARN (`arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`)."""
+    by_dependency = [r for r in service.property_dependencies.get("taskDefinition", [])
+                     if r.resource_type == TASK_DEFINITION]
+    if by_dependency:
+        return by_dependency
+    value = known(service.props, "taskDefinition")
+    if not isinstance(value, str) or not value:
+        return []
+    by_arn = [d for d in definitions if known(d.props, "arn") == value]
+    family = value.rsplit("/", 1)[-1].split(":", 1)[0]
+    return by_arn or [d for d in definitions if known(d.props, "family") == family]
+
+
+def public_service_is_read_only(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    write_paths = [str(p) for p in settings("iam-public-service-is-read-only", args).get("writePathPatterns", [])]
+    resources = list(args.resources)
+    groups = [r for r in resources if r.resource_type in TARGET_GROUPS]
+    definitions = [r for r in resources if r.resource_type == TASK_DEFINITION]
+
+    # Every target group a public path reaches, with how: a listener rule with a path outside the write paths, or
+    # a listener's default action (every path no rule takes).
+    public: dict[str, str] = {}
+    for rule in (r for r in resources if r.resource_type in LISTENER_RULES):
+        paths = _public_paths(rule, write_paths)
+        if paths:
+            for group in _groups(rule, "actions", _forwarded_arns(known(rule.props, "actions")), groups):
+                public.setdefault(group, f"listener rule {rule.name} ({', '.join(paths)})")
+    for listener in (r for r in resources if r.resource_type in LISTENERS):
+        for group in _groups(listener, "defaultActions", _forwarded_arns(known(listener.props, "defaultActions")),
+                             groups):
+            public.setdefault(group, f"the default action of listener {listener.name} (every path)")
+
+    def judge(service: PolicyResource) -> None:
+        reached = sorted({how for group in _groups(service, "loadBalancers", _service_arns(service), groups)
+                          if (how := public.get(group))})
+        if not reached:
+            return
+        intro = f"ECS service {service.name} answers public paths through {' and '.join(reached)}"
+        found = _task_definition_of(service, definitions)
+        if not found:
+            report_violation(f"{intro}, and its task definition {known(service.props, 'taskDefinition')} is no task "
+                             "definition of this stack: nothing shows its roles cannot write.", service.urn)
+        for definition in found:
+            if not _tagged_read_only(definition):
+                report_violation(f"{intro}, yet its task definition {definition.name} is not tagged access: "
+                                 "read-only, so no rule holds its roles to reads.", definition.urn)
+
+    each_known([r for r in resources if r.resource_type == ECS_SERVICE], judge)
+
+
 POLICIES = [
     resource_policy(
         "iam-no-wildcard-actions", no_wildcard_actions, types=PERMISSION_DOCUMENT_HOLDERS, level=MANDATORY,
@@ -433,6 +555,23 @@ POLICIES = [
             "dynamodb:GetItem/Scan, s3:GetObject); a service that must write drops read_only=True and gets its "
             "own grants; an AWS-managed policy known to grant no write goes into readOnlyManagedPolicies in "
             "policies/policy-config.json."),
+    stack_policy(
+        "iam-public-service-is-read-only", public_service_is_read_only, level=MANDATORY,
+        description="Every ECS service the public reaches is tagged read-only, so "
+                    "iam-read-only-service-cannot-write judges its roles: a service whose load balancer target "
+                    "groups (loadBalancers[].targetGroupArn, and a blue/green release's alternateTargetGroupArn) a "
+                    "listener rule forwards to (actions[].targetGroupArn, actions[].forward.targetGroups[].arn) "
+                    "with a path pattern outside writePathPatterns, or with no path condition, or that a "
+                    "listener's default action forwards to, runs a task definition tagged access: read-only. "
+                    "Found by the load balancer's routes, not by the tag, so a public service cannot leave the "
+                    "read-only rule by dropping it. Source: README (the public API only reads; no role of the "
+                    "public API that can write data); the design card's least-privilege rule; AWS "
+                    "Well-Architected SEC03-BP02 (grant least privilege access); IAM User Guide, security best "
+                    "practices (apply least-privilege permissions).",
+        fix="Declare the public service with read_only=True (components/service.py tags its task definition and "
+            "roles access: read-only) and read-only grants (components/access.py public_api); a route that must "
+            "write goes under a write path (writePathPatterns in policies/policy-config.json, e.g. /api/admin/*) "
+            "and to its own service."),
     stack_policy(
         "iam-no-conflicting-role-policy-management", no_conflicting_role_policy_management, level=MANDATORY,
         description="A role's inline and managed policies each have one owner: the role's inlinePolicies / "

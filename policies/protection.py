@@ -25,7 +25,7 @@ from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
 from .core import as_list, each_known, get, is_mapping, known, number, settings, statements
 from .graph import Stack, stack_of
 from .security_groups import SECURITY_GROUP, STANDALONE_RULES, SgRule, rules_of
-from .waivers import waivable_policy
+from .waivers import ACCOUNT_RECORDS, waivable_policy
 
 VPC_ORIGIN = "aws:cloudfront/vpcOrigin:VpcOrigin"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -53,8 +53,6 @@ OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 TRAIL = "aws:cloudtrail/trail:Trail"
 DETECTOR = "aws:guardduty/detector:Detector"
 PARAMETER = "aws:ssm/parameter:Parameter"
-# Where the stack that owns account detection records itself (components/account.py, OWNER_PARAMETER).
-ACCOUNT_RECORDS = "/webstack/account/"
 
 # Origin TLS versions CloudFront offers; only TLS 1.2 is current.
 CURRENT_ORIGIN_TLS = ("TLSv1.2",)

@@ -10,7 +10,8 @@ resource (its logical name, a glob), its kind, why it is waived and what would e
 - `cost-first`: a cost-first choice, named by its `setting`: only in a stack whose stance is `cost-first`.
 
 A production stack may waive only the first three kinds. `while` ties a waiver to a condition the pack checks on
-the stack's own resources (`no-domain`), so a waiver ends by itself once the stack no longer meets it.
+the stack's own resources (`no-domain`, `no-account-detection`), so a waiver ends by itself once the stack no longer
+meets it.
 
 A waivable policy (`waivable_policy`) runs its check, reports what no waiver covers as its own (mandatory)
 violations, and leaves the rest to `waived-exceptions`, an advisory policy that reports each waived violation as
@@ -51,15 +52,27 @@ REQUIRED = ("check", "scanner", "stack", "resource", "kind", "reason", "ends")
 OPTIONAL = ("setting", "while")
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+TRAIL = "aws:cloudtrail/trail:Trail"
+DETECTOR = "aws:guardduty/detector:Detector"
+PARAMETER = "aws:ssm/parameter:Parameter"
+# Where the stack that owns account detection records itself (components/account.py, OWNER_PARAMETER).
+ACCOUNT_RECORDS = "/webstack/account/"
 
 
 def _has_no_domain(stack: Stack) -> bool:
     return not any(as_list(known(d.props, "aliases")) for d in stack.of(DISTRIBUTION))
 
 
+def _claims_no_account_detection(stack: Stack) -> bool:
+    return not stack.of(TRAIL, DETECTOR) and not any(
+        str(known(p.props, "name") or "").startswith(ACCOUNT_RECORDS) for p in stack.of(PARAMETER))
+
+
 # Conditions a waiver may hold `while`, judged on the stack's resources: (what it means, the test).
 CONDITIONS: dict[str, tuple[str, Callable[[Stack], bool]]] = {
     "no-domain": ("the stack has no custom domain (no CloudFront alias)", _has_no_domain),
+    "no-account-detection": ("the stack claims no account-level detection (no trail, no GuardDuty detector, no "
+                             f"ownership record under {ACCOUNT_RECORDS})", _claims_no_account_detection),
 }
 
 

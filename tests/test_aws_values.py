@@ -1,6 +1,6 @@
 """AWS's value rules (policies/aws_values/): each rule fires on a value AWS would refuse and passes one it accepts,
-both real stacks (and their optional parts) pass every rule, and the rules' tables agree with AWS's own models and
-with pulumi-aws's inputs.
+both real stacks (and their optional parts, in the variants the CI-roles check runs) pass every rule, and the rules'
+tables agree with AWS's own models and with pulumi-aws's inputs, down to every nested input the stacks set.
 
 Resources are written the way the engine hands them to the pack (camelCase inputs, numbers as floats, documents as
 JSON text) and judged through the offline check, as tests/test_policies.py does.
@@ -14,6 +14,7 @@ import inspect
 import json
 import keyword
 import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from policies.aws_values.fields import AutoName, Field, same
 from policies.aws_values.model import Checker, full_match, java_pattern, service_model, shape
 from policies.core import load_config_file
 from policies.offline import check_capture, checklist
+from provider_calls.settings import EXAMPLE_CI, OBJECT_LOCK, everything
 
 BY_NAME = {policy.name: policy for policy in AWS_VALUE_RULES}
 ACCOUNT = "123456789012"
@@ -39,6 +41,22 @@ OPTIONAL_PARTS = {
     "webstack:admin": {"allowListAt": "waf"},
     "webstack:ci": {"repository": "acme/webstack", "stateBucket": "acme-pulumi-state"},
 }
+
+
+def _stack_variants() -> dict[str, tuple[str, dict[str, Any] | None]]:
+    """Each stack as configured, with OPTIONAL_PARTS, and in the settings the CI-roles check runs under
+    (provider_calls/settings.py: Slack alarms, the sample catalogue, prd's log archive under Object Lock, ...), so
+    that every resource type the program can declare is judged by some variant."""
+    variants: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    for stack in ("dev", "prd"):
+        variants[f"{stack} as configured"] = (stack, None)
+        variants[f"{stack} with every optional part"] = (stack, OPTIONAL_PARTS)
+        variants[f"{stack} with everything"] = (stack, {"webstack:ci": EXAMPLE_CI, **everything(stack)})
+    variants["prd with object lock"] = ("prd", {"webstack:ci": EXAMPLE_CI, **OBJECT_LOCK})
+    return variants
+
+
+VARIANTS = _stack_variants()
 
 
 def provider(tags: dict[str, str] | None = None) -> Resource:
@@ -71,6 +89,8 @@ TASK = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SLACK = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
+OBJECT_LOCK_CONFIGURATION = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 
 ECS_TRUST = doc({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole",
                  "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}})
@@ -181,6 +201,24 @@ def user_pool_client(**inputs: Any) -> Resource:
         "tokenValidityUnits": {"accessToken": "minutes", "idToken": "minutes", "refreshToken": "hours"}, **inputs})
 
 
+def slack_channel(**inputs: Any) -> Resource:
+    """The alarm topic's Slack channel, as components/alerts.py declares it."""
+    return res(SLACK, "webstack-dev-alarms-slack", {
+        "configurationName": "webstack-dev-alarms", "slackTeamId": "T0123ABCDE", "slackChannelId": "C0123ABCDE",
+        "iamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/webstack-dev-alarms-chat-0000066",
+        "snsTopicArns": [f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:webstack-dev-alarms"],
+        "guardrailPolicyArns": ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"], "loggingLevel": "ERROR",
+        "tags": {"Name": "webstack-dev-alarms"}, **inputs})
+
+
+def object_lock(**retention: Any) -> Resource:
+    """The log archive's Object Lock, as components/logs.py declares it, its default retention changed."""
+    default = {"mode": "GOVERNANCE", "days": 365.0, **retention}
+    return res(OBJECT_LOCK_CONFIGURATION, "webstack-prd-logs-object-lock", {
+        "bucket": "webstack-prd-logs-0000018",
+        "rule": {"defaultRetention": {k: v for k, v in default.items() if v is not None}}})
+
+
 def network_with(*subnet_cidrs: str) -> list[Resource]:
     network = vpc()
     return [network, *(subnet(f"webstack-dev-subnet-{n}", cidr, network) for n, cidr in enumerate(subnet_cidrs))]
@@ -229,6 +267,13 @@ CASES = [
          expect="pulumi-aws generates names of at most 64"),
     case("aws-names-and-descriptions", "a WAF rule name with a space", web_acl_rule(name="rate limit"), True,
          expect="botocore wafv2 Rule.Name"),
+    case("aws-names-and-descriptions", "a Slack channel configuration name with a dot (Chatbot's pattern)",
+         slack_channel(configurationName="webstack.dev.alarms"), True,
+         expect="botocore chatbot CreateSlackChannelConfiguration.ConfigurationName"),
+    case("aws-names-and-descriptions", "a Slack channel configuration name of 129 characters",
+         slack_channel(configurationName="a" * 129), True, expect="the length must be 1..128"),
+    case("aws-names-and-descriptions", "the alarm topic's Slack channel as the program names it", slack_channel(),
+         False),
     case("aws-names-and-descriptions", "a web ACL as the site declares it",
          web_acl("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"), False),
     # ports and protocols
@@ -257,6 +302,31 @@ CASES = [
          expect="botocore wafv2 RateBasedStatement.Limit"),
     case("aws-ranges-and-enumerations", "a KMS deletion window of 5 days",
          one("aws:kms/key:Key", "key", description="alarms", deletionWindowInDays=5.0), True, expect="7..30"),
+    case("aws-ranges-and-enumerations", "a Chatbot logging level of DEBUG", slack_channel(loggingLevel="DEBUG"), True,
+         expect="botocore chatbot CreateSlackChannelConfiguration.LoggingLevel"),
+    case("aws-ranges-and-enumerations", "a Slack workspace ID in lower case", slack_channel(slackTeamId="t0123abcde"),
+         True, expect="botocore chatbot CreateSlackChannelConfiguration.SlackTeamId"),
+    case("aws-ranges-and-enumerations", "a Slack channel ID with a '#'", slack_channel(slackChannelId="#alarms"), True,
+         expect="botocore chatbot CreateSlackChannelConfiguration.SlackChannelId"),
+    case("aws-ranges-and-enumerations", "a service-linked role as a channel guardrail", slack_channel(
+        guardrailPolicyArns=[f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/chatbot.amazonaws.com/x"]), True,
+         expect="botocore chatbot CreateSlackChannelConfiguration.GuardrailPolicyArns"),
+    case("aws-ranges-and-enumerations", "the alarm topic's Slack channel: ERROR only, read-only guardrail",
+         [slack_channel(), slack_channel(loggingLevel="NONE")], False),
+    case("aws-ranges-and-enumerations", "an Object Lock mode S3 does not know", object_lock(mode="LEGAL_HOLD"), True,
+         expect="botocore s3 DefaultRetention.Mode"),
+    case("aws-ranges-and-enumerations", "an Object Lock retention of 0 days", object_lock(days=0.0), True,
+         expect="API_DefaultRetention.html Days"),
+    case("aws-ranges-and-enumerations", "an Object Lock retention of half a year in days", object_lock(days=182.5),
+         True, expect="not a whole number"),
+    case("aws-ranges-and-enumerations", "an Object Lock retention in days and in years", object_lock(years=1.0), True,
+         expect="both days and years"),
+    case("aws-ranges-and-enumerations", "an Object Lock mode without a period", object_lock(days=None), True,
+         expect="needs both a mode and a period"),
+    case("aws-ranges-and-enumerations", "an Object Lock period without a mode", object_lock(mode=None), True,
+         expect="needs both a mode and a period"),
+    case("aws-ranges-and-enumerations", "the log archive's governance lock of 365 days, and one of 7 years",
+         [object_lock(), object_lock(mode="COMPLIANCE", days=None, years=7.0)], False),
     case("aws-ranges-and-enumerations", "the program's target group, alarm, log group and key", [
         target_group(), alarm(), *one("aws:cloudwatch/logGroup:LogGroup", "logs", name="/ecs/api",
                                       retentionInDays=30.0),
@@ -292,6 +362,9 @@ CASES = [
                                                                                      "tags": {f"t{n}": "v" for n in
                                                                                               range(8)}}), True,
          expect="takes 10"),
+    case("aws-tags", "a Slack channel tag value of 257 characters (Chatbot's TagValue)",
+         slack_channel(tags={"Name": "n" * 257}), True, expect="botocore chatbot TagValue"),
+    case("aws-tags", "the Slack channel with the stacks' default tags and its Name", slack_channel(), False),
     case("aws-tags", "the stacks' default tags with a Name on a role and a topic",
          [role(tags={"Name": "webstack-dev-task"}), *one("aws:sns/topic:Topic", "alarms", tags={"Name": "alarms"})],
          False),
@@ -416,21 +489,23 @@ def test_every_value_rule_has_a_case_where_it_fires_and_one_where_it_passes() ->
 
 # --- the real stacks -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("stack_name", ["dev", "prd"])
-@pytest.mark.parametrize("optional", [False, True], ids=["as configured", "with every optional part"])
-def test_the_stacks_pass_every_value_rule(stack_name: str, optional: bool) -> None:
-    capture = run_stack(stack_name, OPTIONAL_PARTS if optional else None)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_stacks_pass_every_value_rule(variant: str) -> None:
+    capture = run_stack(*VARIANTS[variant])
     result = check_capture(capture, policies=AWS_VALUE_RULES)
     assert result.violations == [], "\n".join(f"[{v.policy}] {v.message}" for v in result.violations)
 
 
 def _variants() -> list[Capture]:
-    return [run_stack(s, o) for s in ("dev", "prd") for o in (None, OPTIONAL_PARTS)]
+    return [run_stack(stack, overrides) for stack, overrides in VARIANTS.values()]
 
 
 def test_every_resource_type_the_stacks_declare_is_mapped() -> None:
     declared = {r.type for capture in _variants() for r in capture.custom_resources}
     assert sorted(declared - set(REQUESTS)) == []
+    # Types only an optional setting declares: a variant that stopped switching one on would check less, silently.
+    assert {SLACK, OBJECT_LOCK_CONFIGURATION, "aws:sns/topicSubscription:TopicSubscription",
+            "aws:wafv2/webAcl:WebAcl", "aws:dynamodb/tableItem:TableItem"} <= declared
 
 
 def test_a_misspelt_key_in_the_real_container_definitions_fails(dev: Capture) -> None:
@@ -508,30 +583,95 @@ def _input_types(token: str) -> tuple[dict[str, Any], Any]:
     return {name: p.annotation for name, p in parameters.items()}, importlib.import_module(f"{module.__name__}._inputs")
 
 
-@pytest.mark.parametrize("token,entry", _all_fields(), ids=lambda v: v if isinstance(v, str) else v.input)
-def test_every_field_is_an_input_pulumi_aws_has(token: str, entry: Field) -> None:
-    """A misspelt input path in the tables would never see a value: follow it through pulumi-aws's input types."""
+def _assert_pulumi_aws_has(token: str, path: str) -> None:
+    """Follow a dotted input path (`[]` for each element of a list) through pulumi-aws's input types."""
     parameters, inputs = _input_types(token)
-    parts = [part.removesuffix("[]") for part in entry.input.split(".")]
+    parts = [part.removesuffix("[]") for part in path.split(".")]
     annotation: Any = parameters.get(_snake(parts[0]))
     assert annotation is not None, f"{token} has no input {parts[0]!r}"
     for part in parts[1:]:
         names = re.findall(r"\w+Args(?:Dict)?\b", str(annotation))
         typed = next((getattr(inputs, n if n.endswith("Dict") else f"{n}Dict", None) for n in names
                       if getattr(inputs, n if n.endswith("Dict") else f"{n}Dict", None)), None)
-        assert typed is not None, f"{entry.input}: {annotation} holds no object"
+        assert typed is not None, f"{path}: {annotation} holds no object"
         annotation = typed.__annotations__.get(_snake(part))
-        assert annotation is not None, f"{entry.input}: {typed.__name__} has no {part!r}"
+        assert annotation is not None, f"{path}: {typed.__name__} has no {part!r}"
+
+
+@pytest.mark.parametrize("token,entry", _all_fields(), ids=lambda v: v if isinstance(v, str) else v.input)
+def test_every_field_is_an_input_pulumi_aws_has(token: str, entry: Field) -> None:
+    """A misspelt input path in the tables would never see a value: follow it through pulumi-aws's input types."""
+    _assert_pulumi_aws_has(token, entry.input)
+
+
+@pytest.mark.parametrize("token,path", [(token, path) for token, request in REQUESTS.items()
+                                        for path in request.unchecked])
+def test_every_unchecked_input_is_one_pulumi_aws_has(token: str, path: str) -> None:
+    """An unchecked entry acknowledges an input: a misspelt or stale one acknowledges nothing."""
+    _assert_pulumi_aws_has(token, path)
+
+
+def _input_paths(value: Any, path: str = "") -> Iterator[tuple[str, bool]]:
+    """(path, empty) for every value an input sets, object by object and list element by list element, down to its
+    leaves: `healthCheck.interval`, `rules[].statement.rateBasedStatement.limit`. A list of plain values, a JSON
+    document (text) and a map of tags are leaves; an empty object or list is one too (`filter: {}`), and `empty`
+    says so."""
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            yield from _input_paths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
+        for item in value:
+            if isinstance(item, Mapping):
+                yield from _input_paths(item, f"{path}[]")
+            else:
+                yield path, False
+    else:
+        yield path, isinstance(value, (Mapping, list)) and not value
+
+
+def _steps(path: str) -> tuple[str, ...]:
+    return tuple(path.replace("[]", "").split("."))
+
+
+def _accounted(token: str) -> list[tuple[str, ...]]:
+    request = REQUESTS.get(token)
+    if request is None:
+        return []
+    return [*(_steps(entry.input) for entry in request.fields), *(_steps(path) for path in request.unchecked),
+            *([("tags",)] if request.tags is not None else [])]
+
+
+def _is_accounted(path: str, empty: bool, accounted: list[tuple[str, ...]]) -> bool:
+    steps = _steps(path)
+    # A field judges its value whole (a structure, a document, a map), and an unchecked entry acknowledges its
+    # value whole (a reference, an asset, a block of references): both cover everything beneath them.
+    if any(steps[:len(entry)] == entry for entry in accounted):
+        return True
+    # An empty object or list sets nothing beneath it: accounted for when what it would hold is.
+    return empty and any(entry[:len(steps)] == steps for entry in accounted)
 
 
 def test_every_input_the_stacks_set_is_judged_or_listed_as_unchecked() -> None:
-    """Every input of every resource, in every variant, is a field, the tags, or an acknowledged reference."""
-    accounted = {(token, entry.input.split(".")[0].removesuffix("[]")) for token, entry in _all_fields()}
-    accounted |= {(token, key) for token, request in REQUESTS.items() for key in request.unchecked}
-    accounted |= {(token, "tags") for token, request in REQUESTS.items() if request.tags is not None}
-    unaccounted = {(resource.type, key) for capture in _variants() for resource in capture.custom_resources
-                   for key in resource.inputs if (resource.type, key) not in accounted}
+    """Every input of every resource, in every variant, nested ones included (objects and lists of objects, to any
+    depth), is a field, within one, the tags, or listed as unchecked (`Request.unchecked`, each with its reason)."""
+    unaccounted = {(resource.type, path) for capture in _variants() for resource in capture.custom_resources
+                   for path, empty in _input_paths(dict(resource.inputs))
+                   if not _is_accounted(path, empty, _accounted(resource.type))}
     assert sorted(unaccounted) == []
+
+
+def test_the_input_walk_reaches_nested_inputs_and_accounts_them_by_path() -> None:
+    inputs = {"healthCheck": {"interval": 15.0, "matcher": "200"}, "rules": [{"filter": {}, "id": "a"}],
+              "tags": {"Name": "n"}, "subnetIds": ["subnet-1"], "policy": doc()}
+    assert sorted(_input_paths(inputs)) == [
+        ("healthCheck.interval", False), ("healthCheck.matcher", False), ("policy", False),
+        ("rules[].filter", True), ("rules[].id", False), ("subnetIds", False), ("tags.Name", False)]
+    accounted = [_steps("healthCheck.interval"), _steps("rules[].filter.prefix"), ("tags",)]
+    assert _is_accounted("healthCheck.interval", False, accounted)
+    assert not _is_accounted("healthCheck.matcher", False, accounted), "a sibling of a field is not judged by it"
+    assert _is_accounted("rules[].filter", True, accounted), "an empty filter: its prefix would be judged"
+    assert not _is_accounted("rules[].id", False, accounted)
+    assert _is_accounted("tags.Name", False, accounted)
 
 
 # --- wrong values fire, field by field -----------------------------------------------------------------------------

@@ -60,8 +60,10 @@ def test_prd_shows_the_cache_hit_ratio_it_pays_for_and_dev_says_why_not(dev: Cap
     assert any("additionalMetrics" in w["properties"].get("markdown", "") for w in widgets(dev))
 
 
-def test_the_web_acl_widget_names_this_stacks_web_acl(prd: Capture, dev: Capture):
-    acl = prd.one("aws:wafv2/webAcl:WebAcl").state["name"]
+def test_the_web_acl_widget_reads_this_stacks_web_acl_by_its_metric_name(prd: Capture, dev: Capture):
+    # WAF's WebACL dimension is the visibility config's MetricName (WAF API reference, VisibilityConfig).
+    acl = prd.one("aws:wafv2/webAcl:WebAcl").get("visibilityConfig")["metricName"]
+    assert acl != prd.one("aws:wafv2/webAcl:WebAcl").state["name"]
     [widget] = titled(prd, "Web ACL")
     assert {dimensions(line)["WebACL"] for line in metric_lines(widget)} == {acl}
     assert not titled(dev, "Web ACL")

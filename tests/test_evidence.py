@@ -315,6 +315,22 @@ def detection(*, alerted: bool) -> list[Resource]:
     return [detector, topic, rule, *([target] if alerted else [])]
 
 
+AWS_PROVIDER = "pulumi:providers:aws"
+INSIGHTS = [{"insightType": "ApiCallRateInsight"}, {"insightType": "ApiErrorRateInsight"}]
+
+
+def in_account(*groups: list[Resource], region: str = "ap-northeast-1") -> list[Resource]:
+    """The resources deployed through one AWS provider (an account and region), the provider among them."""
+    provider = res(AWS_PROVIDER, "aws", {"region": region})
+    return [provider, *(replace(r, provider=f"{provider.urn}::provider-id") for group in groups for r in group)]
+
+
+def watched_account(**trail_overrides: Any) -> list[Resource]:
+    """A multi-region trail with Insights and an enabled detector (overrides change the trail)."""
+    return in_account(trail(**{"insightSelectors": INSIGHTS, **trail_overrides}),
+                      one("aws:guardduty/detector:Detector", "guardduty", enable=True))
+
+
 # --- the cases ---------------------------------------------------------------------------------------------------
 
 CASES = [
@@ -414,6 +430,21 @@ CASES = [
          one("aws:guardduty/detector:Detector", "guardduty", enable=False), fires=True),
     case("guardduty-enabled", "detector on", one("aws:guardduty/detector:Detector", "guardduty", enable=True),
          fires=False),
+
+    case("account-detection-declared", "an account with neither trail nor detector", in_account([bucket()]),
+         fires=True),
+    case("account-detection-declared", "a trail of one region", watched_account(isMultiRegionTrail=False), fires=True),
+    case("account-detection-declared", "a stopped trail", watched_account(enableLogging=False), fires=True),
+    case("account-detection-declared", "a trail without Insights", watched_account(insightSelectors=None),
+         fires=True),
+    case("account-detection-declared", "no GuardDuty detector", in_account(trail(insightSelectors=INSIGHTS)),
+         fires=True),
+    case("account-detection-declared", "the detector switched off",
+         in_account(trail(insightSelectors=INSIGHTS), one("aws:guardduty/detector:Detector", "guardduty",
+                                                          enable=False)), fires=True),
+    case("account-detection-declared", "a multi-region trail with Insights and an enabled detector",
+         watched_account(), fires=False),
+    case("account-detection-declared", "resources deployed through no AWS provider", [bucket()], fires=False),
 
     case("detection-reaches-people", "findings go nowhere", detection(alerted=False), fires=True),
     case("detection-reaches-people", "insights go nowhere",
@@ -610,6 +641,23 @@ def test_a_violation_is_reported_on_the_resource_a_waiver_would_name() -> None:
         res(BUCKET, "webstack-prd-images", stack="prd")])
     result = check_capture(capture, policies=[BY_NAME["s3-bucket-access-logging"]])
     assert [(v.resource_type, v.resource_name) for v in result.violations] == [(BUCKET, "webstack-prd-images")]
+
+
+def test_missing_account_detection_is_reported_on_the_accounts_provider() -> None:
+    # The provider most of the stack deploys through stands for its account and region: a waiver names it.
+    global_provider = res(AWS_PROVIDER, "aws-global", {"region": "us-east-1"})
+    resources = [*in_account([bucket("images"), bucket("logs")]), global_provider,
+                 replace(bucket("site"), provider=f"{global_provider.urn}::global-id")]
+    result = check_capture(Capture(stack="test", config={}, outputs={}, resources=resources),
+                           policies=[BY_NAME["account-detection-declared"]])
+    assert [(v.resource_type, v.resource_name) for v in result.violations] == [(AWS_PROVIDER, "aws")] * 2
+    assert [v.message for v in result.violations] == [
+        "The account of provider aws (ap-northeast-1) records no API call: the stack declares no logging "
+        "multi-region CloudTrail trail, and so no CloudTrail Insights either.",
+        "The account of provider aws (ap-northeast-1) is watched by no threat detection: the stack declares no "
+        "enabled GuardDuty detector."]
+    [insights] = found("account-detection-declared", watched_account(insightSelectors=None))
+    assert insights.startswith("Trail trail runs no CloudTrail Insights")
 
 
 # --- waived-exceptions -------------------------------------------------------------------------------------------

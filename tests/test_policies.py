@@ -304,6 +304,60 @@ def _role_tagged_read_only_on_its_own(*statements: dict[str, Any]) -> list[Resou
     return [tagged, role_policy(*statements, on=tagged, name="reporting-policy")]
 
 
+# The three services as components/service.py and __main__.py declare them behind the load balancer: the public API
+# on /api/*, the admin API on /api/admin/* (the write path), the worker behind no load balancer. Target groups and
+# task definitions are found by property dependency or, without one, by the ARNs the inputs hold.
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+ECS_SERVICE = "aws:ecs/service:Service"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def _target_group_arn(name: str) -> str:
+    return f"arn:aws:elasticloadbalancing:ap-northeast-1:{ACCOUNT}:targetgroup/{name}/0123456789"
+
+
+def _paths(*values: str) -> list[dict[str, Any]]:
+    return [{"pathPattern": {"values": list(values)}}]
+
+
+def _routed_services(api_tags: dict[str, str] = READ_ONLY, admin_conditions: list[dict[str, Any]] | None = None,
+                     api_rule_targets: tuple[str, ...] = ("api-blue", "api-green"), by_arn: bool = False,
+                     api_definition: bool = True) -> list[Resource]:
+    """`by_arn`: no property dependencies, as a stack handed over without them; `api_definition`: the public API's
+    task definition is one of the stack's."""
+    groups = {name: res(TARGET_GROUP, name, {"arn": _target_group_arn(name), "port": 8080.0, "protocol": "HTTP"})
+              for name in ("api-blue", "api-green", "admin-blue")}
+    definitions = {key: res(TASK_DEFINITION, f"{key}-task", {
+        **task_definition().inputs, "family": f"webstack-dev-{key}", "tags": {"service": key, **tags},
+        "arn": f"arn:aws:ecs:ap-northeast-1:{ACCOUNT}:task-definition/webstack-dev-{key}:1"})
+        for key, tags in (("api", api_tags), ("admin", {}), ("worker", {}))}
+
+    def rule(name: str, conditions: list[dict[str, Any]], targets: tuple[str, ...]) -> Resource:
+        forward = [{"arn": _target_group_arn(t), "weight": 100.0 if i == 0 else 0.0} for i, t in enumerate(targets)]
+        return res("aws:lb/listenerRule:ListenerRule", name, {
+            "listenerArn": "listener-arn", "priority": 10.0, "conditions": conditions,
+            "actions": [{"type": "forward", "forward": {"targetGroups": forward}}]},
+            deps=None if by_arn else {"actions": [groups[t] for t in targets]})
+
+    def service(key: str, blue: str | None = None, green: str | None = None, declared: bool = True) -> Resource:
+        balancers = [{"containerName": key, "containerPort": 8080.0, "targetGroupArn": _target_group_arn(blue),
+                      **({"advancedConfiguration": {"alternateTargetGroupArn": _target_group_arn(green)}}
+                         if green else {})}] if blue else []
+        definition = definitions[key]
+        deps = {} if by_arn or not declared else {"taskDefinition": [definition]}
+        if blue and not by_arn:
+            deps["loadBalancers"] = [groups[g] for g in (blue, green) if g]
+        arn = definition.get("arn") if declared else f"arn:aws:ecs:ap-northeast-1:{ACCOUNT}:task-definition/other:3"
+        return res(ECS_SERVICE, f"{key}-service", {"cluster": "cluster-arn", "launchType": "FARGATE",
+                                                  "loadBalancers": balancers, "taskDefinition": arn}, deps=deps)
+
+    return [*groups.values(), *(d for d in definitions.values() if api_definition or d.name != "api-task"),
+            rule("api-route", _paths("/api/*"), api_rule_targets),
+            rule("admin-route", _paths("/api/admin/*") if admin_conditions is None else admin_conditions,
+                 ("admin-blue",)),
+            service("api", "api-blue", "api-green", declared=api_definition), service("admin", "admin-blue"),
+            service("worker")]
+
 CASES = [
     # --- security groups ---
     case("sg-no-ingress-from-internet", "inline HTTPS from 0.0.0.0/0",
@@ -498,6 +552,28 @@ CASES = [
     case("iam-read-only-service-cannot-write", "the allow-listed AWS managed execution policy",
          _with_attached_policy("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"),
          fires=False),
+
+    case("iam-public-service-is-read-only", "the public API's task definition without the tag",
+         _routed_services(api_tags={}), fires=True),
+    case("iam-public-service-is-read-only", "tag dropped; the rule forwards to the release's alternate group only, "
+         "matched by ARN", _routed_services(api_tags={}, api_rule_targets=("api-green",), by_arn=True), fires=True),
+    case("iam-public-service-is-read-only", "admin API also answering a path outside the write paths",
+         _routed_services(admin_conditions=_paths("/api/admin/*", "/api/items/*")), fires=True),
+    case("iam-public-service-is-read-only", "admin API on /api/admin*, which also matches /api/administrators",
+         _routed_services(admin_conditions=_paths("/api/admin*")), fires=True),
+    case("iam-public-service-is-read-only", "admin API behind a rule that tests no path",
+         _routed_services(admin_conditions=[{"hostHeader": {"values": ["admin.example.com"]}}]), fires=True),
+    case("iam-public-service-is-read-only", "a public service whose task definition the stack does not declare",
+         _routed_services(api_definition=False), fires=True),
+    case("iam-public-service-is-read-only", "public API tagged read-only; admin API on the write path; worker",
+         _routed_services(), fires=False),
+    case("iam-public-service-is-read-only", "the same, found by ARN without property dependencies",
+         _routed_services(by_arn=True), fires=False),
+    case("iam-public-service-is-read-only", "admin API on paths inside the write path",
+         _routed_services(admin_conditions=_paths("/api/admin/items/*", "/api/admin/items/?")), fires=False),
+    case("iam-public-service-is-read-only", "a path the settings make a write path",
+         _routed_services(api_tags={}), fires=False,
+         config={"iam-public-service-is-read-only": {"writePathPatterns": ["/api/*"]}}),
 
     # --- compute ---
     case("alb-internal-only", "internet-facing ALB",
@@ -708,3 +784,49 @@ def test_both_real_stacks_hold_their_public_api_to_reads(stack: Capture) -> None
     assert {v.resource_name for v in found} == {f"webstack-{stack.stack}-api-roles-task"}
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "s3:PutObject", "s3:DeleteObject"} \
         <= {word for v in found for word in v.message.split() if ":" in word}
+
+
+# --- iam-public-service-is-read-only -----------------------------------------------------------------------------
+
+def _without_the_read_only_tag(capture: Capture, name: str) -> Capture:
+    """The real stack, with one task definition's `access` tag removed (as if read_only=True were dropped)."""
+    def untagged(r: Resource) -> Resource:
+        return replace(r, inputs={**r.inputs, "tags": {k: v for k, v in r.inputs["tags"].items() if k != "access"}})
+
+    assert "access" in capture.named(name).inputs["tags"]
+    changed = [untagged(r) if r.name == name else r for r in capture.resources]
+    return Capture(stack=capture.stack, config=capture.config, resources=changed, outputs={})
+
+
+@pytest.mark.parametrize("path, outer, within", [
+    ("/api/admin/*", "/api/admin/*", True), ("/api/admin/items", "/api/admin/*", True),
+    ("/api/admin/items/?", "/api/admin/*", True), ("/api/admin/*", "/api/*", True),
+    ("/api/*", "/api/admin/*", False), ("/api/admin*", "/api/admin/*", False), ("/api/admin", "/api/admin/*", False),
+    ("/api/admin/*", "/api/admin/?", False), ("/API/admin/x", "/api/admin/*", False),
+])
+def test_a_path_pattern_lies_within_a_write_path_only_if_every_path_it_matches_does(path: str, outer: str,
+                                                                                    within: bool) -> None:
+    from policies.iam import path_within
+
+    assert path_within(path, outer) is within
+
+
+def test_both_real_stacks_require_the_tag_of_their_public_api_alone(stack: Capture) -> None:
+    rule = [BY_NAME["iam-public-service-is-read-only"]]
+    # The admin API answers only /api/admin/* and the worker sits behind no load balancer: neither carries the tag.
+    untagged = {r.name for r in stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
+                if r.inputs["tags"].get("access") != "read-only"}
+    assert untagged == {f"webstack-{stack.stack}-admin-task", f"webstack-{stack.stack}-worker-task"}
+    assert check_capture(stack, policies=rule).violations == []
+    # Not vacuously: the public API is found by its routes, and fails the moment its task definition drops the tag.
+    found = check_capture(_without_the_read_only_tag(stack, f"webstack-{stack.stack}-api-task"), policies=rule)
+    assert [(v.resource_name, v.level.value) for v in found.violations] == [
+        (f"webstack-{stack.stack}-api-task", "mandatory")]
+    assert f"ECS service webstack-{stack.stack}-api-service answers public paths through listener rule " \
+           f"webstack-{stack.stack}-api-" in found.violations[0].message
+
+
+def test_prd_fails_the_whole_pack_when_its_public_api_drops_the_read_only_tag(prd: Capture) -> None:
+    result = check_capture(_without_the_read_only_tag(prd, "webstack-prd-api-task"))
+    assert {(v.policy, v.resource_name) for v in result.mandatory} == {
+        ("iam-public-service-is-read-only", "webstack-prd-api-task")}

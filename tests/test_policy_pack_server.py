@@ -187,6 +187,33 @@ def test_analyze_stack_still_judges_what_is_known_in_preview(analyzer) -> None:
     assert sorted((d.policyName, d.urn) for d in diagnostics) == [(name, logs) for name in BARE_BUCKET_RULES]
 
 
+def _through_a_provider(stub, stack: str) -> list:
+    """A stack's diagnostics when its one bucket deploys through an AWS provider the engine hands over beside it, as
+    `pulumi preview` does (providers are resources of the stack)."""
+    provider_type, provider_name = "pulumi:providers:aws", f"webstack-{stack}-aws"
+    provider_urn = _urn(provider_type, provider_name, stack)
+    provider_props = _struct({"region": "ap-northeast-1"})
+    request = analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(type=provider_type, name=provider_name, urn=provider_urn,
+                                      properties=provider_props),
+        analyzer_pb2.AnalyzerResource(
+            type=BUCKET, name="images", urn=_urn(BUCKET, "images", stack), properties=_struct({"bucket": "images"}),
+            provider=analyzer_pb2.AnalyzerProviderResource(type=provider_type, name=provider_name, urn=provider_urn,
+                                                           properties=provider_props))])
+    return list(stub.AnalyzeStack(request, timeout=RPC_SECONDS).diagnostics)
+
+
+@pytest.mark.parametrize("stack, level", [("staging", analyzer_pb2.MANDATORY), ("dev", analyzer_pb2.ADVISORY)])
+def test_analyze_stack_reports_missing_account_detection_on_the_provider(analyzer, stack: str, level) -> None:
+    # A stack that declares no trail and no detector fails on its provider; dev keeps it under its written waiver.
+    diagnostics = _through_a_provider(analyzer, stack)
+    provider_urn = _urn("pulumi:providers:aws", f"webstack-{stack}-aws", stack)
+    on_provider = [d for d in diagnostics if d.urn == provider_urn]
+    expected = "account-detection-declared" if level == analyzer_pb2.MANDATORY else "waived-exceptions"
+    assert {(d.policyName, d.enforcementLevel) for d in on_provider} == {(expected, level)}
+    assert len(on_provider) == 2, "no trail, and no detector"
+
+
 def test_policy_pack_config_from_the_engine_extends_the_allow_list(analyzer) -> None:
     name = "sg-ingress-only-from-groups-or-allowed-prefix-lists"
     vpc_cidr = {**ALB_INGRESS, "cidrIpv4": "10.0.0.0/16"}

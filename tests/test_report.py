@@ -1005,6 +1005,23 @@ def test_the_committed_report_and_the_readme_figures_are_what_the_command_produc
         f"${amount:,.2f}" for report in reports.values()
         for amount in (report.group_total(NAT), report.at_rest_total, report.total)]
     assert [figure for figure in figures if figure not in readme] == [], "README figures differ from the report"
+    # dev at the shared traffic, the figure the README gives beside dev's own.
+    shared = estimate(dev, usage=load_usage())
+    assert f"${shared.total:,.2f}" in readme, "README: dev's total at the shared traffic differs from the report"
+    # What is logged, and where: each row's prd cost is the sum of its report lines.
+    logged = {"every viewer request to CloudFront": ("log-archive-cloudfront-",),
+              "every request the web ACL judged": ("log-archive-waf-",),
+              "every request to the load balancer": ("log-archive-alb-",),
+              "every read and write of a picture": ("log-archive-s3-",),
+              "every flow in the VPC": ("flow-log-",),
+              "every API call in the account": ("log-archive-cloudtrail-",),
+              "the applications": ("application-log-", "function-log-")}
+    rows = {line.split("|")[1].strip(): line.split("|")[-2].strip() for line in readme.splitlines()
+            if line.startswith("| ") and line.count("|") == 5}
+    for row, prefixes in logged.items():
+        [cost] = [cost for label, cost in rows.items() if label.startswith(row)]
+        amount = sum(line.monthly for line in reports["prd"].lines if line.key.startswith(prefixes))
+        assert cost == f"${amount:,.2f}", f"README, What is logged: {row!r} costs {cost}, the report says {amount:.2f}"
     for stack in ("dev", "prd"):
         assert f"docs/report/{stack}/architecture.svg" in readme
         assert f"docs/report/{stack}/dashboard.svg" in readme

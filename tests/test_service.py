@@ -414,11 +414,10 @@ def test_api_services_run_their_task_definition_behind_their_target_group(stack:
 def test_the_worker_rolls_and_rolls_back_when_its_jobs_fail(stack: Capture):
     service = part(stack, "worker", SERVICE)
     assert service.get("deploymentConfiguration") == {"strategy": "ROLLING"}
-    # A release that breaks the jobs fills the dead-letter queue: that alarm rolls it back.
-    dead_letters = stack.one(ALARM, where=lambda a: a.parent == stack.one("webstack:queue:WorkerQueue").urn
-                             and a.get("metricName") == "ApproximateNumberOfMessagesVisible"
-                             and a.get("dimensions.QueueName", "").endswith("-dlq"))
-    assert service.get("alarms") == {"alarmNames": [dead_letters.state["name"]], "enable": True, "rollback": True}
+    # A release that breaks the jobs sends them to the dead-letter queue: the alarm on its growth rolls it back.
+    growing = stack.one(ALARM, where=lambda a: a.parent == stack.one("webstack:queue:WorkerQueue").urn
+                        and any(q.get("expression") == "RATE(depth)" for q in a.get("metricQueries") or []))
+    assert service.get("alarms") == {"alarmNames": [growing.state["name"]], "enable": True, "rollback": True}
 
 
 @pytest.mark.parametrize("key", SERVICES)
@@ -505,6 +504,8 @@ def test_the_worker_gets_its_queue_and_stops_before_ecs_kills_it(stack: Capture)
     assert environment(stack, "worker") == {
         "AWS_REGION": stack.config["aws:region"], "TABLE_NAME": data_store(stack, TABLE).state["name"],
         "BUCKET_NAME": data_store(stack, BUCKET).state["bucket"], "QUEUE_URL": jobs.state["url"],
+        # The worker receives and renews its jobs for the queue's own visibility timeout.
+        "VISIBILITY_TIMEOUT_SECONDS": str(int(jobs.get("visibilityTimeoutSeconds"))),
         # SIGTERM, then stopTimeout before SIGKILL: the worker finishes or gives back its job 5 s before that.
         "STOP_TIMEOUT_SECONDS": str(config.stop_timeout_seconds - 5)}
     assert container(stack, "worker")["stopTimeout"] == config.stop_timeout_seconds
@@ -743,11 +744,18 @@ def test_prd_deployment_alarms_watch_both_colours(prd: Capture, key: str):
         queried = [q["metric"] for q in alarm.get("metricQueries") if "metric" in q]
         assert {m["metricName"] for m in queried} == metrics
         assert {m["dimensions"]["TargetGroup"] for m in queried} == groups
-        assert [q["id"] for q in alarm.get("metricQueries") if q["returnData"]] in (["rate"], ["worst"])
-    # 5xx as a share of requests (no traffic is no failure), and the slower colour's p99.
+        assert [q["id"] for q in alarm.get("metricQueries") if q["returnData"]] == ["worst"]
+    # 5xx as a share of each colour's own requests (no traffic is no failure), so a canary's errors are not diluted
+    # by the old revision's traffic; the worse colour's rate, and the slower colour's p99.
     assert (errors.get("threshold"), latency.get("threshold")) == (5, 1.0)
-    rate = next(q for q in errors.get("metricQueries") if q["returnData"])["expression"]
-    assert rate.startswith("100 * (") and "MAX([" in rate
+    queries = {q["id"]: q for q in errors.get("metricQueries")}
+    colour = {q["id"]: q["metric"]["dimensions"]["TargetGroup"] for q in queries.values() if "metric" in q}
+    rates = {i: q["expression"] for i, q in queries.items() if "expression" in q and i != "worst"}
+    assert len(rates) == len(groups)
+    for expression in rates.values():
+        referenced = {colour[i] for i in colour if f"({i}," in expression}
+        assert len(referenced) == 1 and expression.startswith("100 * FILL(errors"), expression
+    assert queries["worst"]["expression"] == "MAX([" + ", ".join(rates) + "])"
 
 
 @pytest.mark.parametrize("key", APIS)

@@ -64,7 +64,24 @@ def test_pyright_checks_what_the_issue_names_and_the_misspelt_key_canary():
         "without it, the canary's ignore comments would pass even if pyright stopped seeing dict keys"
 
 
+def ruff(*arguments: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    """ruff check with the project's configuration (pyproject.toml), wherever the files are."""
+    return subprocess.run([str(VENV_BIN / "ruff"), "check", "--no-cache", "--config",
+                           str(PROJECT_ROOT / "pyproject.toml"), *arguments], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
 def test_ruff_finds_nothing():
-    result = subprocess.run([str(VENV_BIN / "ruff"), "check", "--no-cache", "."], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = ruff(".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_reports_what_the_project_selects(tmp_path):
+    """Guards the guard: with the project's configuration ruff reports an unused import (F401) and an unsorted
+    block of imports (I001), so a configuration that selected nothing would fail here."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("import sys\nimport json\n\nprint(json.dumps({}))\n")
+    result = ruff("--output-format", "concise", str(bad), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "F401" in result.stdout and "`sys` imported but unused" in result.stdout, result.stdout
+    assert "I001" in result.stdout, result.stdout

@@ -4,10 +4,12 @@
   stack and a resource, its kind, its reason and its end; a production stack waives only what AWS cannot do, what
   its data does not need and what a documented choice rules out; a cost-first or choice waiver names the setting,
   and the stack file holds that setting; every waiver matches a violation (no stale waivers).
-- Both stacks pass the whole pack with their waivers, with and without a domain and with and without
+- Both stacks pass the whole pack with their waivers, with and without a domain, and dev with and without
   `webstack:account`; the tests show each log destination, each grant, the HTTPS chain and what is waived.
-- prd fails the pack the moment it turns off a log, a grant's pin or TLS to the origin (with a domain) that no
-  waiver covers, and the engine (`pulumi preview --policy-pack policies`) honours the same file.
+- prd fails the pack the moment it turns off a log, a grant's pin, TLS to the origin (with a domain) or the
+  account's detection (`webstack:account` removed or one of its switches off) that no waiver covers; dev's waiver
+  of account detection lapses once dev claims any of it; and the engine (`pulumi preview --policy-pack policies`)
+  honours the same file.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ VARIANTS = {
     "prd with a domain, without webstack:account": ("prd", {**DOMAIN, "webstack:account": None}),
     "dev with webstack:account": ("dev", ACCOUNT),
 }
+# Account-level detection is prd's (README): without webstack:account prd fails, on that rule alone.
+WITHOUT_ACCOUNT = ("prd without webstack:account", "prd with a domain, without webstack:account")
+PASSING = [variant for variant in VARIANTS if variant not in WITHOUT_ACCOUNT]
 
 
 def capture_of(variant: str) -> Capture:
@@ -176,10 +181,16 @@ def test_a_cost_first_waiver_that_names_its_choice_is_accepted_in_dev() -> None:
 
 # --- both stacks, with and without a domain and webstack:account --------------------------------------------------
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", PASSING)
 def test_the_stack_passes_the_pack_with_its_waivers(variant: str) -> None:
     result = offline.check_capture(capture_of(variant))
     assert not result.mandatory, offline.render(result)
+
+
+@pytest.mark.parametrize("variant", WITHOUT_ACCOUNT)
+def test_prd_without_webstack_account_fails_on_its_account_detection_alone(variant: str) -> None:
+    # No waiver covers prd: the missing trail and detector are reported on the account's provider.
+    assert mandatory(capture_of(variant)) == {("account-detection-declared", "webstack-prd-aws")}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -196,7 +207,8 @@ WAIVED = {
             ("vpc-flow-logs", "webstack-dev-vpc"), ("s3-bucket-versioning", "webstack-dev-images"),
             ("s3-bucket-access-logging", "webstack-dev-logs"), ("s3-bucket-access-logging", "webstack-dev-site"),
             ("s3-log-buckets-keep-a-year-then-expire", "webstack-dev-logs"),
-            ("ecs-container-insights", "webstack-dev-cluster"), ("cognito-mfa-required", "webstack-dev-admins")},
+            ("ecs-container-insights", "webstack-dev-cluster"), ("cognito-mfa-required", "webstack-dev-admins"),
+            ("account-detection-declared", "webstack-dev-aws")},
     "prd": {("cloudfront-origin-https", "webstack-prd-api-origin"), ("alb-listeners-https", "webstack-prd-http"),
             ("s3-bucket-access-logging", "webstack-prd-site"), ("s3-bucket-access-logging", "webstack-prd-logs"),
             ("s3-bucket-versioning", "webstack-prd-site"), ("s3-bucket-lifecycle", "webstack-prd-site"),
@@ -292,6 +304,13 @@ WORKER_OF_ONE = {"cpu": 512, "memory": 1024, "capacityProvider": "FARGATE", "min
     ({"webstack:network": {"flowLogs": False}}, "vpc-flow-logs", "webstack-prd-vpc"),
     ({"webstack:admin": {"mfa": "optional"}}, "cognito-mfa-required", "webstack-prd-admins"),
     ({"webstack:admin": {"deletionProtection": False}}, "cognito-deletion-protection", "webstack-prd-admins"),
+    # Account-level detection is prd's: the section and each of its switches (stack_config/account.py).
+    ({"webstack:account": None}, "account-detection-declared", "webstack-prd-aws"),
+    ({"webstack:account": {"guardduty": False}}, "account-detection-declared", "webstack-prd-aws"),
+    ({"webstack:account": {"insights": False}}, "account-detection-declared", "webstack-prd-account-trail"),
+    # Insights analyse the trail's events: cloudtrail: false is accepted only with insights: false.
+    ({"webstack:account": {"cloudtrail": False, "insights": False}}, "account-detection-declared",
+     "webstack-prd-aws"),
 ], ids=lambda value: json.dumps(value) if isinstance(value, dict) else None)
 def test_prd_fails_when_a_setting_turns_a_claim_off(overrides: dict, policy: str, resource: str) -> None:
     assert (policy, resource) in mandatory(run_stack("prd", overrides))
@@ -301,12 +320,28 @@ def test_prd_fails_when_a_setting_turns_a_claim_off(overrides: dict, policy: str
     ("webstack-prd-account-trail", {"enableLogFileValidation": False}, "cloudtrail-log-file-validation"),
     ("webstack-prd-account-trail", {"isMultiRegionTrail": False}, "cloudtrail-multi-region"),
     ("webstack-prd-account-guardduty", {"enable": False}, "guardduty-enabled"),
+    ("webstack-prd-account-trail", {"isMultiRegionTrail": False}, "account-detection-declared"),
+    ("webstack-prd-account-trail", {"enableLogging": False}, "account-detection-declared"),
+    ("webstack-prd-account-trail", {"insightSelectors": None}, "account-detection-declared"),
+    ("webstack-prd-account-guardduty", {"enable": False}, "account-detection-declared"),
     ("webstack-prd-log-deliveries-waf", {"redactedFields": [{"singleHeader": {"name": "authorization"}}]},
      "waf-logging-redacts-credentials"),
 ])
 def test_prd_fails_when_its_account_detection_is_weakened(name: str, inputs: dict, policy: str) -> None:
     found = {p for p, _ in mandatory(with_inputs(run_stack("prd"), name, **inputs))}
     assert policy in found
+
+
+@pytest.mark.parametrize("switch, resource", [
+    ({"guardduty": False}, "webstack-dev-aws"),
+    ({"insights": False}, "webstack-dev-account-trail"),
+], ids=lambda value: json.dumps(value) if isinstance(value, dict) else None)
+def test_dev_waiver_of_account_detection_lapses_once_dev_claims_any_of_it(switch: dict, resource: str) -> None:
+    # dev waives the rule while it declares no trail, detector or ownership record (`while: no-account-detection`):
+    # a dev that turns webstack:account on owns detection, and is held to all of it.
+    capture = run_stack("dev", {**ACCOUNT, "webstack:account": {"cloudtrail": True, "guardduty": True, **switch}})
+    assert ("account-detection-declared", resource) in mandatory(capture)
+    assert not [w for w, _, _ in waived(stack_args(capture)) if w.check == "account-detection-declared"]
 
 
 def test_prd_fails_when_the_accounts_trail_could_go_with_a_destroy() -> None:

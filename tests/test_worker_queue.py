@@ -107,10 +107,27 @@ def test_a_job_waiting_too_long_alarms_people(stack: Capture):
     assert oldest.get("alarmActions") == [stack.outputs["alarmTopicArn"]]
 
 
-def test_the_dead_letter_alarm_is_the_workers_deployment_alarm(stack: Capture):
+def test_jobs_reaching_the_dead_letter_queue_now_are_the_workers_deployment_alarm(stack: Capture):
     service = stack.named(f"webstack-{stack.stack}-worker-service")
-    assert service.get("alarms") == {"alarmNames": [alarm(stack, "dead-letters").state["name"]], "enable": True,
-                                     "rollback": True}
+    deployment = alarm(stack, "new-dead-letters")
+    assert service.get("alarms") == {"alarmNames": [deployment.state["name"]], "enable": True, "rollback": True}
+    # Growth of the depth, not the depth: a dead letter from last week must not hold every release in ALARM.
+    depth, growth = deployment.get("metricQueries")
+    assert depth["metric"]["metricName"] == "ApproximateNumberOfMessagesVisible" and not depth["returnData"]
+    assert depth["metric"]["dimensions"] == {"QueueName": dead_letters(stack).state["name"]}
+    assert growth == {"id": "growth", "returnData": True, "expression": "RATE(depth)",
+                      "label": "Jobs reaching the dead-letter queue, per second"}
+    assert (deployment.get("threshold"), deployment.get("comparisonOperator")) == (0, "GreaterThanThreshold")
+    assert deployment.get("treatMissingData") == "notBreaching"
+
+
+def test_the_worker_renews_its_jobs_for_the_queues_visibility_timeout():
+    capture = run_stack("dev", {"webstack:worker": {"visibilityTimeoutSeconds": 600}})
+    definition = capture.named("webstack-dev-worker-task")
+    [container] = json.loads(definition.get("containerDefinitions"))
+    environment = {item["name"]: item["value"] for item in container["environment"]}
+    assert environment["VISIBILITY_TIMEOUT_SECONDS"] == "600"
+    assert jobs(capture).get("visibilityTimeoutSeconds") == 600
 
 
 def test_the_stack_exports_both_queues(stack: Capture):

@@ -70,17 +70,36 @@ def test_actionlint_really_runs_shellcheck(tmp_path):
     assert result.returncode == 1 and "SC2086" in result.stdout, result.stdout + result.stderr
 
 
+def zizmor(target: Path, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    """zizmor's offline audits at its default persona, as the pipeline runs them."""
+    found = tool("zizmor", "pip install -r requirements-dev.txt (zizmor)")
+    return subprocess.run([found, "--offline", "--no-progress", "--format", "plain", str(target)],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
 def test_zizmor_finds_nothing_in_the_workflows():
     """zizmor's offline audits at its default persona; a suppression in a workflow must say why."""
-    zizmor = tool("zizmor", "pip install -r requirements-dev.txt (zizmor)")
-    result = subprocess.run([zizmor, "--offline", "--no-progress", "--format", "plain", str(WORKFLOWS)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    result = zizmor(WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
     for path in sorted(WORKFLOWS.glob("*.yml")):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if "zizmor: ignore" in line:
                 assert re.search(r"zizmor: ignore\[[\w-]+\]\s*(?:--|—|:)\s*\S", line), \
                     f"{path.name}:{number}: a zizmor suppression must say why after the rule"
+
+
+def test_zizmor_reports_template_injection_and_an_unpinned_action(tmp_path):
+    """Guards the guard: at the default persona and offline, zizmor still reports an issue title expanded into a
+    script and an action pinned to a tag, so a run that audited nothing would fail here."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "bad.yml").write_text(
+        "name: bad\non: issues\npermissions: {}\njobs:\n  greet:\n    runs-on: ubuntu-latest\n"
+        "    permissions: {}\n    steps:\n      - uses: actions/github-script@v7\n        with:\n"
+        "          script: console.log(\"${{ github.event.issue.title }}\")\n")
+    result = zizmor(workflows, cwd=tmp_path)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "template-injection" in result.stdout and "unpinned-uses" in result.stdout, result.stdout + result.stderr
 
 
 def test_no_workflow_uses_the_workspace_relative_form():

@@ -22,6 +22,7 @@ from . import (
     acm,
     autoscaling,
     awslambda,
+    chatbot,
     cloudfront,
     cloudtrail,
     cloudwatch,
@@ -46,7 +47,7 @@ from .fields import DESCRIPTION, DOCUMENT, NAME, PORT, PROTOCOL, VALUE, Request,
 from .tags import tag_problems
 
 SERVICES = (ec2, elbv2, ecs, iam, cloudwatch, s3, cloudfront, wafv2, dynamodb, ecr, kms, sns, ssm, acm, route53,
-            autoscaling, sqs, events, cognito, cloudtrail, guardduty, awslambda)
+            autoscaling, sqs, events, cognito, cloudtrail, guardduty, awslambda, chatbot)
 
 
 def _registry() -> dict[str, Request]:

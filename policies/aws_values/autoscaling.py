@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from .fields import NAME, VALUE, AutoName, Request, Tagging, fields
+from .fields import NAME, VALUE, AutoName, Request, Tagging, fields, matches
 
+API = "https://docs.aws.amazon.com/autoscaling/application/APIReference"
 TARGET_TRACKING = "targetTrackingScalingPolicyConfiguration"
+# A target-tracking policy on a metric of its own: metric math over CloudWatch metrics.
+QUERY = f"{TARGET_TRACKING}.customizedMetricSpecification.metrics[]"
 STEP = "stepScalingPolicyConfiguration"
 SCALED = (("serviceNamespace", "ServiceNamespace"), ("scalableDimension", "ScalableDimension"),
           ("resourceId", "ResourceId"))
@@ -26,6 +29,18 @@ REQUESTS = {
                 (f"{TARGET_TRACKING}.scaleOutCooldown", "TargetTrackingScalingPolicyConfiguration.ScaleOutCooldown"),
                 (f"{TARGET_TRACKING}.scaleInCooldown", "TargetTrackingScalingPolicyConfiguration.ScaleInCooldown"),
                 (f"{TARGET_TRACKING}.disableScaleIn", "TargetTrackingScalingPolicyConfiguration.DisableScaleIn"),
+                (f"{QUERY}.id", "TargetTrackingMetricDataQuery.Id", {"rules": (matches(
+                    r"[a-z][A-Za-z0-9_]*", "a lowercase letter followed by letters, digits and underscores",
+                    f"{API}/API_TargetTrackingMetricDataQuery.html Id", quote="The valid characters are letters, "
+                    "numbers, and underscores. The first character must be a lowercase letter."),)}),
+                (f"{QUERY}.expression", "TargetTrackingMetricDataQuery.Expression"),
+                (f"{QUERY}.label", "TargetTrackingMetricDataQuery.Label"),
+                (f"{QUERY}.returnData", "TargetTrackingMetricDataQuery.ReturnData"),
+                (f"{QUERY}.metricStat.stat", "TargetTrackingMetricStat.Stat"),
+                (f"{QUERY}.metricStat.metric.namespace", "TargetTrackingMetric.Namespace"),
+                (f"{QUERY}.metricStat.metric.metricName", "TargetTrackingMetric.MetricName"),
+                (f"{QUERY}.metricStat.metric.dimensions[].name", "TargetTrackingMetricDimension.Name"),
+                (f"{QUERY}.metricStat.metric.dimensions[].value", "TargetTrackingMetricDimension.Value"),
                 (f"{STEP}.adjustmentType", "StepScalingPolicyConfiguration.AdjustmentType"),
                 (f"{STEP}.cooldown", "StepScalingPolicyConfiguration.Cooldown"),
                 (f"{STEP}.metricAggregationType", "StepScalingPolicyConfiguration.MetricAggregationType"),

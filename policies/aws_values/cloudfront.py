@@ -63,7 +63,14 @@ def _behaviour(prefix: str, shape: str) -> tuple[tuple[Any, ...], ...]:
         (f"{prefix}.compress", f"{shape}.Compress"),
         (f"{prefix}.targetOriginId", f"{shape}.TargetOriginId"),
         (f"{prefix}.cachePolicyId", f"{shape}.CachePolicyId"),
+        (f"{prefix}.functionAssociations[].eventType", "FunctionAssociation.EventType"),
+        (f"{prefix}.functionAssociations[].functionArn", "FunctionAssociation.FunctionARN"),
     )
+
+
+def _at_most_10_headers(value: Any) -> str | None:
+    count = len(as_list(value))
+    return None if count <= 10 else f"{count} headers, more than the 10 a cache policy takes"
 
 
 def _timeout(member: str) -> tuple[Any, ...]:
@@ -102,8 +109,14 @@ REQUESTS = {
                  {"to_api": lambda code: str(int(code)) if isinstance(code, (int, float)) else code}),
                 ("customErrorResponses[].responsePagePath", "CustomErrorResponse.ResponsePagePath"),
                 ("customErrorResponses[].errorCachingMinTtl", "CustomErrorResponse.ErrorCachingMinTTL"),
-                ("restrictions.geoRestriction.restrictionType", "GeoRestriction.RestrictionType")),
-    ), tags=TAGS),
+                ("restrictions.geoRestriction.restrictionType", "GeoRestriction.RestrictionType"),
+                ("viewerCertificate.cloudfrontDefaultCertificate", "ViewerCertificate.CloudFrontDefaultCertificate")),
+    ), tags=TAGS,
+        # Ids and ARNs of the stack's own policies, origin access control, VPC origin and certificate: plain
+        # strings in the model (no rule to check), each judged as the resource it names.
+        unchecked=("defaultCacheBehavior.responseHeadersPolicyId", "orderedCacheBehaviors[].responseHeadersPolicyId",
+                   "origins[].originAccessControlId", "origins[].vpcOriginConfig.vpcOriginId",
+                   "viewerCertificate.acmCertificateArn")),
     "aws:cloudfront/cachePolicy:CachePolicy": Request((
         *fields("cloudfront", NAME, ("name", "CachePolicyConfig.Name", {"autoname": AutoName(255)})),
         *fields("cloudfront", DESCRIPTION, ("comment", "CachePolicyConfig.Comment",
@@ -113,6 +126,8 @@ REQUESTS = {
                 ("maxTtl", "CachePolicyConfig.MaxTTL"),
                 (f"{CACHE_KEY}.cookiesConfig.cookieBehavior", "CachePolicyCookiesConfig.CookieBehavior"),
                 (f"{CACHE_KEY}.headersConfig.headerBehavior", "CachePolicyHeadersConfig.HeaderBehavior"),
+                (f"{CACHE_KEY}.headersConfig.headers.items", "Headers.Items", {"rules": (Rule(
+                    _at_most_10_headers, f"{QUOTAS} (cache policies: headers per cache policy, 10)"),)}),
                 (f"{CACHE_KEY}.queryStringsConfig.queryStringBehavior",
                  "CachePolicyQueryStringsConfig.QueryStringBehavior"),
                 (f"{CACHE_KEY}.enableAcceptEncodingGzip",
@@ -137,6 +152,10 @@ REQUESTS = {
             ("frameOptions.frameOption", "ResponseHeadersPolicyFrameOptions.FrameOption"),
             ("frameOptions.override", "ResponseHeadersPolicyFrameOptions.Override"),
             ("referrerPolicy.referrerPolicy", "ResponseHeadersPolicyReferrerPolicy.ReferrerPolicy"),
+            ("referrerPolicy.override", "ResponseHeadersPolicyReferrerPolicy.Override"),
+            ("strictTransportSecurity.override", "ResponseHeadersPolicyStrictTransportSecurity.Override"),
+            ("contentSecurityPolicy.override", "ResponseHeadersPolicyContentSecurityPolicy.Override"),
+            ("xssProtection.override", "ResponseHeadersPolicyXSSProtection.Override"),
             ("strictTransportSecurity.accessControlMaxAgeSec",
              "ResponseHeadersPolicyStrictTransportSecurity.AccessControlMaxAgeSec"),
             ("strictTransportSecurity.includeSubdomains",

@@ -149,6 +149,8 @@ REQUESTS = {
          {"rules": (between(1, 64, f"{API}/API_InstanceMetadataOptionsRequest.html HttpPutResponseHopLimit",
                             quote="Integers from 1 to 64"),)}),
         ("rootBlockDevice.volumeType", "EbsBlockDevice.VolumeType"),
+        ("rootBlockDevice.encrypted", "EbsBlockDevice.Encrypted"),
+        ("rootBlockDevice.deleteOnTermination", "EbsBlockDevice.DeleteOnTermination"),
         ("maintenanceOptions.autoRecovery", "InstanceMaintenanceOptionsRequest.AutoRecovery"),
         # 16 KB of user data before base64 encoding (EC2 User Guide, "Run commands at launch using user data").
         ("userData", "RunInstances.UserData", {"model": False, "rules": (at_most(

@@ -113,13 +113,19 @@ REQUESTS = {
                 ("enableEcsManagedTags", "CreateService.enableECSManagedTags"),
                 ("enableExecuteCommand", "CreateService.enableExecuteCommand"),
                 ("deploymentConfiguration.strategy", "DeploymentConfiguration.strategy"),
+                ("deploymentConfiguration.lifecycleHooks[].lifecycleStages",
+                 "DeploymentLifecycleHook.lifecycleStages"),
                 # The provider takes the bake time as text and sends a number.
                 ("deploymentConfiguration.bakeTimeInMinutes", "DeploymentConfiguration.bakeTimeInMinutes",
                  {"to_api": int}),
                 ("alarms.alarmNames", "DeploymentAlarms.alarmNames"), ("alarms.enable", "DeploymentAlarms.enable"),
                 ("alarms.rollback", "DeploymentAlarms.rollback")),
     ), tags=TAGS, unchecked=("cluster", "taskDefinition", "loadBalancers", "networkConfiguration",
-                             "waitForSteadyState")),
+                             "waitForSteadyState",
+                             # The release probe's function and the role ECS invokes it with: references, plain
+                             # strings in the model.
+                             "deploymentConfiguration.lifecycleHooks[].hookTargetArn",
+                             "deploymentConfiguration.lifecycleHooks[].roleArn")),
     TASK_DEFINITION: Request((
         *fields("ecs", NAME, ("family", "RegisterTaskDefinition.family",
                               {"rules": (_ecs_name("RegisterTaskDefinition.html family"),)}),

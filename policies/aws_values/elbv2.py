@@ -19,6 +19,7 @@ HEALTH_CHECKS = "https://docs.aws.amazon.com/elasticloadbalancing/latest/applica
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+FIXED_RESPONSE_TYPES = ("text/plain", "text/css", "text/html", "application/javascript", "application/json")
 
 # Load balancer and target group names: "a maximum of 32 characters, must contain only alphanumeric characters or
 # hyphens, must not begin or end with a hyphen" (and a load balancer's "must not begin with internal-").
@@ -100,11 +101,19 @@ REQUESTS = {
                 ("conditions[].pathPattern.values", "PathPatternConditionConfig.Values"),
                 ("conditions[].httpHeader.httpHeaderName", "HttpHeaderConditionConfig.HttpHeaderName"),
                 ("conditions[].httpHeader.values", "HttpHeaderConditionConfig.Values")),
-    ), tags=TAGS, unchecked=("listenerArn",)),
+    ), tags=TAGS,
+        # The target groups forwarded to: references, plain strings in the model.
+        unchecked=("listenerArn", "actions[].forward.targetGroups[].arn")),
     "aws:lb/listener:Listener": Request((
         *fields("elbv2", PORT, ("port", "CreateListener.Port")),
         *fields("elbv2", PROTOCOL, ("protocol", "CreateListener.Protocol"), ("sslPolicy", "CreateListener.SslPolicy")),
-        *fields("elbv2", VALUE, ("defaultActions[].type", "Action.Type")),
+        *fields("elbv2", VALUE, ("defaultActions[].type", "Action.Type"),
+                ("defaultActions[].fixedResponse.contentType", "FixedResponseActionConfig.ContentType", {"rules": (
+                    one_of(FIXED_RESPONSE_TYPES, f"{API}/API_FixedResponseActionConfig.html ContentType",
+                           quote="Valid Values: text/plain | text/css | text/html | application/javascript | "
+                                 "application/json"),)}),
+                ("defaultActions[].fixedResponse.messageBody", "FixedResponseActionConfig.MessageBody"),
+                ("defaultActions[].fixedResponse.statusCode", "FixedResponseActionConfig.StatusCode")),
     ), tags=TAGS, unchecked=("loadBalancerArn", "certificateArn")),
 }
 

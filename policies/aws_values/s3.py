@@ -2,6 +2,10 @@
 
 The model leaves bucket names, object keys, lifecycle days and policy sizes to the S3 User Guide, which the rules
 cite. Bucket names Pulumi generates are the logical name, "-" and 7 hex characters, lowercased, within 63.
+
+Object Lock (PutObjectLockConfiguration): the model gives the mode's enumeration and says in words what a bucket
+default needs, a mode and one period, in days or in years, never both; its periods are plain integers, whole and
+positive (a period of no days is none).
 """
 
 from __future__ import annotations
@@ -42,6 +46,21 @@ def _bucket_name_problem(name: Any) -> str | None:
     return None
 
 
+def _default_retention_problem(value: Any) -> str | None:
+    """A bucket's default retention: a mode and a period."""
+    if not isinstance(value, Mapping):
+        return f"{value!r} is not a default retention (a mode with days or years)"
+    missing = [part for part in ("mode",) if value.get(part) is None]
+    if value.get("days") is None and value.get("years") is None:
+        missing.append("days or years")
+    return f"no {' and no '.join(missing)}: a default retention needs both a mode and a period" if missing else None
+
+
+def _one_period_problem(value: Any) -> str | None:
+    both = isinstance(value, Mapping) and value.get("days") is not None and value.get("years") is not None
+    return "both days and years are set; a default retention takes one of them" if both else None
+
+
 METADATA_BYTES = 2 * 1024
 
 
@@ -61,14 +80,19 @@ BUCKET_TAGS = Tagging("s3", "ObjectKey", "Value", max_tags=50, rules=TAG_LIMITS,
 # An object carries at most 10 tags (S3 User Guide, categorizing your objects using tags).
 OBJECT_TAGS = Tagging("s3", "ObjectKey", "Value", max_tags=10, rules=TAG_LIMITS, value_rules=TAG_VALUE_LIMITS)
 
+DEFAULT_RETENTION = f"{API}/API_DefaultRetention.html"
+# A whole number (the model's Integer) of at least one: the guide's default retention period is a duration.
+RETENTION_PERIOD = f"{GUIDE}/object-lock.html (a default retention period is a duration, in either days or years)"
+
 # Every bucket setting and object names its bucket: a reference to the bucket judged above.
 ON_A_BUCKET = ("bucket",)
 
 REQUESTS = {
-    "aws:s3/bucket:Bucket": Request(fields(
-        "s3", NAME, ("bucket", "CreateBucket.Bucket", {"rules": BUCKET_NAME,
-                                                       "autoname": AutoName(63, lowercase=True)})), tags=BUCKET_TAGS,
-        unchecked=("forceDestroy",)),
+    "aws:s3/bucket:Bucket": Request((
+        *fields("s3", NAME, ("bucket", "CreateBucket.Bucket", {"rules": BUCKET_NAME,
+                                                               "autoname": AutoName(63, lowercase=True)})),
+        *fields("s3", VALUE, ("objectLockEnabled", "CreateBucket.ObjectLockEnabledForBucket")),
+    ), tags=BUCKET_TAGS, unchecked=("forceDestroy",)),
     "aws:s3/bucketPolicy:BucketPolicy": Request(fields("s3", DOCUMENT, ("policy", "PutBucketPolicy.Policy", {
         "to_api": compact_json, "rules": (at_most(
             20 * 1024, f"{GUIDE}/add-bucket-policy.html (bucket policies are limited to 20 KB in size)",
@@ -91,6 +115,12 @@ REQUESTS = {
         ("rules[].id", "LifecycleRule.ID", {"rules": (at_most(255, f"{API}/API_LifecycleRule.html ID",
                                                                quote="cannot be longer than 255 characters"),)}),
         ("rules[].status", "LifecycleRule.Status"),
+        # An empty filter is every object of the bucket; a prefix narrows it.
+        ("rules[].filter.prefix", "LifecycleRuleFilter.Prefix"),
+        ("rules[].transitions[].days", "Transition.Days", {"rules": (between(
+            0, 2_147_483_647, f"{API}/API_Transition.html Days",
+            quote="The value can be 0 or any positive integer"),)}),
+        ("rules[].transitions[].storageClass", "Transition.StorageClass"),
         ("rules[].expiration.days", "LifecycleExpiration.Days", {"rules": DAYS}),
         ("rules[].expiration.expiredObjectDeleteMarker", "LifecycleExpiration.ExpiredObjectDeleteMarker"),
         ("rules[].noncurrentVersionExpiration.noncurrentDays", "NoncurrentVersionExpiration.NoncurrentDays",
@@ -117,4 +147,19 @@ REQUESTS = {
         tags=OBJECT_TAGS,
         # The object's body: a file the provider uploads, or text.
         unchecked=(*ON_A_BUCKET, "source", "content")),
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": Request(fields(
+        "s3", VALUE, ("objectLockEnabled", "ObjectLockConfiguration.ObjectLockEnabled"),
+        # Judged as a whole, the member of ObjectLockRule it becomes (its parts go to DefaultRetention below).
+        ("rule.defaultRetention", "ObjectLockRule.DefaultRetention", {"model": False, "rules": (
+            Rule(_default_retention_problem, f"{DEFAULT_RETENTION} (Mode, Days, Years)",
+                 quote="The DefaultRetention settings require both a mode and a period."),
+            Rule(_one_period_problem, f"{DEFAULT_RETENTION} (Mode, Days, Years)",
+                 quote="You cannot specify Days and Years at the same time."))}),
+        ("rule.defaultRetention.mode", "DefaultRetention.Mode"),
+        ("rule.defaultRetention.days", "DefaultRetention.Days", {"rules": (
+            between(1, 2_147_483_647, f"{DEFAULT_RETENTION} Days; {RETENTION_PERIOD}"),)}),
+        ("rule.defaultRetention.years", "DefaultRetention.Years", {"rules": (
+            between(1, 2_147_483_647, f"{DEFAULT_RETENTION} Years; {RETENTION_PERIOD}"),)})),
+        # The bucket the lock applies to, created with Object Lock on (components/buckets.py).
+        unchecked=ON_A_BUCKET),
 }

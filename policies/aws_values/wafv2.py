@@ -16,7 +16,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from ..core import MANDATORY, as_list, describe, get, is_mapping, resource_policy
-from .fields import DESCRIPTION, NAME, VALUE, AutoName, Request, Rule, Tagging, fields, one_of
+from .fields import DESCRIPTION, NAME, VALUE, AutoName, Request, Rule, Tagging, at_most, fields, one_of
 
 API = "https://docs.aws.amazon.com/waf/latest/APIReference"
 GUIDE = "https://docs.aws.amazon.com/waf/latest/developerguide"
@@ -70,6 +70,9 @@ def _response_bodies(value: Any) -> dict[str, Any]:
 RULE_PATH = "rules[]"
 RATE = f"{RULE_PATH}.statement.rateBasedStatement"
 MANAGED = f"{RULE_PATH}.statement.managedRuleGroupStatement"
+# The admin allow-list rule (components/site.py): an admin path AND NOT an address of the allow-list's IP set.
+ALL_OF = f"{RULE_PATH}.statement.andStatement.statements[]"
+BYTE_MATCH = f"{ALL_OF}.orStatement.statements[].byteMatchStatement"
 REQUESTS = {
     WEB_ACL: Request((
         *fields("wafv2", NAME, ("name", "CreateWebACL.Name", {"autoname": AutoName(255)}),
@@ -88,6 +91,20 @@ REQUESTS = {
                  {"rules": (one_of((60, 120, 300, 600), f"{API}/API_RateBasedStatement.html EvaluationWindowSec",
                                    quote="Valid settings are 60, 120, 300, and 600"),)}),
                 (f"{RULE_PATH}.action.block.customResponse.responseCode", "CustomResponse.ResponseCode"),
+                (f"{RULE_PATH}.action.block.customResponse.customResponseBodyKey",
+                 "CustomResponse.CustomResponseBodyKey"),
+                (f"{RULE_PATH}.overrideAction.none", "OverrideAction.None"),
+                (f"{ALL_OF}.notStatement.statement.ipSetReferenceStatement.arn", "IPSetReferenceStatement.ARN"),
+                (f"{BYTE_MATCH}.fieldToMatch.uriPath", "FieldToMatch.UriPath"),
+                (f"{BYTE_MATCH}.positionalConstraint", "ByteMatchStatement.PositionalConstraint"),
+                (f"{BYTE_MATCH}.searchString", "ByteMatchStatement.SearchString", {"rules": (at_most(
+                    200, f"{API}/API_ByteMatchStatement.html SearchString",
+                    quote="The maximum length of the value is 200 bytes", unit="bytes",
+                    measure=lambda text: len(text.encode())),)}),
+                (f"{BYTE_MATCH}.textTransformations[].priority", "TextTransformation.Priority"),
+                (f"{BYTE_MATCH}.textTransformations[].type", "TextTransformation.Type"),
+                ("visibilityConfig.cloudwatchMetricsEnabled", "VisibilityConfig.CloudWatchMetricsEnabled"),
+                ("visibilityConfig.sampledRequestsEnabled", "VisibilityConfig.SampledRequestsEnabled"),
                 (f"{RULE_PATH}.visibilityConfig.cloudwatchMetricsEnabled", "VisibilityConfig.CloudWatchMetricsEnabled"),
                 (f"{RULE_PATH}.visibilityConfig.sampledRequestsEnabled", "VisibilityConfig.SampledRequestsEnabled")),
         *fields("wafv2", VALUE, ("customResponseBodies", "CreateWebACL.CustomResponseBodies",

@@ -1,7 +1,8 @@
 """The admin page in headless Debian Chromium at phone width, served as ``make dev`` serves it (page, public
 API, admin API and /admin/config.json on one origin, the emulated Cognito on another, the admin CSP), over
 a table and bucket of its own: sign-in and its challenges, adding an item with a picture that then shows on
-the public page, validation errors by field, a conflict with its reload, expired sessions, sign-out."""
+the public page (and, with make dev's picture worker beside it, as variants within seconds), validation
+errors by field, a conflict with its reload, expired sessions, sign-out."""
 
 from __future__ import annotations
 
@@ -23,11 +24,21 @@ from PIL import Image
 
 from app.admin.main import create_app as create_admin_app
 from app.admin.store import AdminStore
-from app.local import SECURITY_HEADERS, BackgroundServer, Emulator, build_site, local_settings, provision
+from app.local import (
+    SECURITY_HEADERS,
+    BackgroundServer,
+    BackgroundWorker,
+    Emulator,
+    build_site,
+    local_settings,
+    local_worker_settings,
+    provision,
+)
 from app.local_admin import AdminOrigin, LocalCognito, admin_settings, provision_cognito
 
 from ..conftest import SESSION
 from ..pages import check_japanese_page_without_inline_code
+from ..pictures import photo
 from .conftest import add_user, cognito_call
 
 PHONE = {"width": 375, "height": 812}
@@ -95,6 +106,22 @@ def mfa_site(emulator: Emulator) -> Iterator[Site]:
     cognito = provision_cognito(emulator.endpoint_url, SESSION, mfa="ON", pool_name=f"mfa-{uuid.uuid4().hex[:8]}")
     table, bucket, clients = world(emulator, cognito)
     with serve_site(emulator, cognito, table, bucket) as server:
+        yield Site(server.url, cognito, table, bucket, clients)
+
+
+@pytest.fixture(scope="module")
+def worker_site(emulator: Emulator) -> Iterator[Site]:
+    """The same with the picture worker beside it, set up as ``make dev`` sets it up (app.local): the queue,
+    its dead-letter queue and the bucket's notification for images/ made by ``provision`` before the seed,
+    and ``BackgroundWorker`` with ``local_worker_settings`` on them, over a table and bucket of its own."""
+    suffix = uuid.uuid4().hex[:8]
+    cognito = provision_cognito(emulator.endpoint_url, SESSION, pool_name=f"worker-{suffix}")
+    table, bucket = f"worker-items-{suffix}", f"worker-images-{suffix}"
+    queue_url = provision(emulator.endpoint_url, table, bucket, queue_name=f"worker-variants-{suffix}")
+    assert queue_url is not None
+    clients = {name: SESSION.client(name, endpoint_url=emulator.endpoint_url) for name in ("dynamodb", "s3")}
+    settings = local_worker_settings(emulator.endpoint_url, queue_url, table_name=table, bucket_name=bucket)
+    with BackgroundWorker(settings), serve_site(emulator, cognito, table, bucket) as server:
         yield Site(server.url, cognito, table, bucket, clients)
 
 
@@ -257,6 +284,81 @@ def test_sign_in_add_an_item_with_a_picture_see_it_on_the_public_page_and_delete
     assert "メロン" not in rows(page)
     assert site.find("メロン") is None and image_key not in site.object_keys()
     assert public_titles(public, site, until=lambda titles: "メロン" not in titles) == ["バナナ", "リンゴ", "オレンジ"]
+    assert tab.unexpected() == []
+
+
+PUBLIC_PICTURE = """title => {
+  const card = [...document.querySelectorAll('#items .item')].find(c => c.querySelector('h2')?.textContent === title);
+  const img = card && card.querySelector('picture img');
+  if (!img) return null;
+  const source = card.querySelector('picture source');
+  return {img: img.getAttribute('srcset'), source: source && source.getAttribute('srcset'),
+          sourceType: source && source.type, currentSrc: img.currentSrc, loaded: img.complete && img.naturalWidth > 0};
+}"""
+
+
+def srcset_urls(srcset: str) -> dict[str, int]:
+    """``url 320w, url 640w`` as {url: width}."""
+    entries = [entry.strip().rsplit(" ", 1) for entry in srcset.split(",")]
+    return {url: int(width.removesuffix("w")) for url, width in entries}
+
+
+def test_a_picture_added_on_the_admin_page_shows_as_variants_on_the_public_page_within_seconds(worker_site, tab):
+    import httpx
+
+    site, page = worker_site, tab.page
+    sign_in(page, site)
+    wait_for_rows(page)
+    page.click("#new-item")
+    page.wait_for_selector("#editor", state="visible")
+    page.fill("#title", "スイカ")
+    page.fill("#price", "1500")
+    page.fill("#description", "大玉スイカ。")
+    page.set_input_files("#image", files=[{"name": "suika.jpg", "mimeType": "image/jpeg", "buffer": photo(1600, 1200)}])
+    page.wait_for_selector("#preview", state="visible")
+    saved_at = time.monotonic()
+    page.click("#save")
+    wait_for_text(page, "#notice", "「スイカ」を保存しました")
+    stored = site.find("スイカ")
+    assert stored is not None and stored["image_key"]["S"].endswith(".jpg")
+    item_id, stem = stored["id"]["S"], stored["image_key"]["S"].removeprefix("images/").removesuffix(".jpg")
+
+    # The worker, woken by the bucket's notification, records the variants; the public page, reloaded as a
+    # visitor would, then offers them in srcset. Everything within 15 s of the save.
+    public = page.context.new_page()
+    while True:
+        public.goto(site.url + "/")
+        wait_until(public, "() => document.querySelector('#items').getAttribute('aria-busy') === 'false'")
+        picture = public.evaluate(PUBLIC_PICTURE, "スイカ")
+        if picture and picture["img"] and picture["source"]:
+            break
+        assert time.monotonic() - saved_at < 15, f"no variants on the public page 15 s after the save: {picture}"
+        public.wait_for_timeout(250)
+    elapsed = time.monotonic() - saved_at
+    assert picture["sourceType"] == "image/webp"
+    webp, jpeg = srcset_urls(picture["source"]), srcset_urls(picture["img"])
+    assert sorted(webp.values()) == sorted(jpeg.values()) == [320, 640, 1280], (webp, jpeg)
+    assert all(url.startswith(f"/api/images/variants/{stem}-") for url in [*webp, *jpeg]), (stem, webp, jpeg)
+    with httpx.Client(base_url=site.url, trust_env=False, timeout=10) as visitor:
+        recorded = visitor.get(f"/api/items/{item_id}").json()["variants"]
+        assert {variant["url"] for variant in recorded} == {*webp, *jpeg}
+        for urls, media_type in ((webp, "image/webp"), (jpeg, "image/jpeg")):
+            for url in urls:
+                response = visitor.get(url)
+                assert response.status_code == 200, url
+                assert response.headers["content-type"] == media_type, url
+                assert Image.open(io.BytesIO(response.content)).size[0] == urls[url], url
+    # And the browser draws one of them (the card is below the fold at phone width: its picture is lazy).
+    public.locator("#items .item:has(h2:text-is('スイカ')) picture img").scroll_into_view_if_needed()
+    wait_until(public, f"() => ({PUBLIC_PICTURE})('スイカ').loaded")
+    assert public.evaluate(PUBLIC_PICTURE, "スイカ")["currentSrc"] in {site.url + url for url in webp}
+    assert elapsed < 15
+
+    # Deleting the item on the admin page removes its picture and every variant.
+    page.click("#items .admin-item:has(h3:text-is('スイカ')) button.delete")
+    page.click("#confirm-delete-ok")
+    wait_for_text(page, "#notice", "「スイカ」を削除しました")
+    assert not {key for key in site.object_keys() if stem in key}
     assert tab.unexpected() == []
 
 
