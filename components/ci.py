@@ -111,6 +111,9 @@ EC2_WRITE_ACTIONS = (
     "ec2:CreateTags", "ec2:DeleteTags",
     # a changed root volume (type, size) of the NAT instance is modified in place
     "ec2:ModifyVolume",
+    # deleting a subnet or security group, the provider removes the interfaces a VPC Lambda (the release probe)
+    # leaves behind
+    "ec2:DeleteNetworkInterface",
 )
 
 # Actions AWS defines without a resource type (Service Authorization Reference; for the Describe/List families,
@@ -299,7 +302,7 @@ def read_statements(scope: Scope) -> list[dict[str, Any]]:
         allow("FindTheStacksBuckets", ("s3:ListBucket",), scope.buckets),
         allow("ReadTheStacksBucketSettings", (
             "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
-            "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
+            "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration", "s3:ListTagsForResource",
         ), scope.buckets),
         allow("ReadTheStacksTableSettings", (
             "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
@@ -392,6 +395,10 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
         # account's resources in the stack's region, plus the public Amazon Linux image the NAT instance boots.
         allow("NetworkAndNatInstance", EC2_WRITE_ACTIONS, [scope.arn("ec2", "*"),
                                                            scope.arn("ec2", "image/*", account="")]),
+        # A rule whose source is CloudFront's prefix list is authorized on that list too, which AWS owns.
+        allow("RulesFromManagedPrefixLists", ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
+                                             "ec2:ModifySecurityGroupRules"),
+              scope.arn("ec2", "prefix-list/*", account="aws")),
         # Interface endpoints with private DNS (prd): creating one associates the VPC with the private hosted
         # zone of the endpoint's service, a zone AWS owns and names by id only, and removing it disassociates;
         # EC2 makes those Route 53 calls with the caller's rights.
@@ -515,7 +522,9 @@ def deploy_policies(scope: Scope) -> dict[str, dict[str, Any]]:
                                     "s3:PutBucket*", "s3:DeleteBucket*", "s3:GetEncryptionConfiguration",
                                     "s3:PutEncryptionConfiguration", "s3:GetLifecycleConfiguration",
                                     "s3:PutLifecycleConfiguration", "s3:GetAccelerateConfiguration",
-                                    "s3:GetReplicationConfiguration"),
+                                    "s3:GetReplicationConfiguration",
+                                    # the provider tags buckets through S3's resource-tagging API
+                                    "s3:TagResource", "s3:UntagResource", "s3:ListTagsForResource"),
               scope.buckets),
         allow("ObjectsOfTheStacksBuckets", ("s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*"),
               [f"{bucket}/*" for bucket in scope.buckets]),

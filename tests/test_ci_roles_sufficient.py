@@ -20,7 +20,7 @@ import pulumi_awsx
 import pytest
 
 from mock_engine import ACCOUNT_ID, Capture, run_stack
-from provider_calls import OPERATIONS, Table, TableError, load, parse
+from provider_calls import OPERATIONS, TABLE, Table, TableError, load, parse
 from provider_calls.check import (
     administered,
     check,
@@ -115,6 +115,17 @@ def test_every_entry_says_where_it_came_from_and_lists_only_known_operations():
         assert set(entry.operations) <= set(OPERATIONS), entry.type
         if not entry.invoke and entry.actions:
             assert {"create", "read", "delete"} <= set(entry.operations), f"{entry.type}: create, read, delete"
+
+
+def test_every_entry_says_what_of_its_source_was_read():
+    entry_line = re.compile(r"^  (\S+):\s*$")
+    lines = TABLE.read_text().splitlines()
+    firsts = {match[1]: lines[number + 1].strip() for number, line in enumerate(lines)
+              if (match := entry_line.match(line)) and match[1] not in ("pulumi-aws", "pulumi-awsx")}
+    assert set(firsts) == set(load().entries)
+    unread = sorted(t for t, comment in firsts.items()
+                    if not re.match(r"# verified(:| in part:) .*?\S+\.(go|ts)\b", comment))
+    assert not unread, f"first comment names no file read (`# verified: <file>.go @<commit> (...)`): {unread}"
 
 
 def test_components_and_providers_need_no_entry():
