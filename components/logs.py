@@ -38,7 +38,11 @@ deliveries after switching it on. `protect` marks the buckets and their settings
 - CloudFront standard logging (v2) through CloudWatch's log delivery: a delivery source (the distribution), a
   delivery destination (the archive, `cloudfront/`) and the delivery between them. CloudFront takes these calls in
   us-east-1 only, and delivers from there to a bucket in any region, so the three live in us-east-1 and the bucket
-  stays in the stack's region. v2 rather than the legacy logging, which writes through a bucket ACL and so needs
+  stays in the stack's region. Into the archive rather than a CloudWatch Logs group, which v2 offers too: the
+  bucket keeps the viewer logs with the rest of the evidence under one lifecycle (retention, aging, Object Lock,
+  protection) at S3 storage prices, and their delivery costs $0.25 a GB in us-east-1 against $0.50 for
+  ingestion into a log group there, which would keep them at CloudWatch's storage price besides. v2 rather than
+  the legacy logging, which writes through a bucket ACL and so needs
   ACLs enabled on the bucket, which PrivateBucket disables. Output is JSON: each record names its fields, so adding
   a field breaks no reader, and Athena and jq read it as it is; Parquet would add a conversion charge per GB, worth
   it only once queries scan far more than they do here. The fields are CloudFront's standard log fields plus the

@@ -188,8 +188,6 @@ class WebstackMocks(pulumi.runtime.Mocks):
             return {"id": f"cache-policy-{a.get('name')}", "name": a.get("name")}
         if token == "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy":
             return {"id": f"origin-request-policy-{a.get('name')}", "name": a.get("name")}
-        if token == "aws:cloudfront/getResponseHeadersPolicy:getResponseHeadersPolicy":
-            return {"id": f"response-headers-policy-{a.get('name')}", "name": a.get("name")}
         return {}
 
 

@@ -103,6 +103,14 @@ def _declared_tokens() -> set[str]:
     return tokens
 
 
+def test_every_entry_is_of_a_type_some_setting_declares_or_invokes():
+    """An entry no stack uses is a reading nobody checks: the table holds what the program declares, no more."""
+    used = {r.type for setting in SETTINGS for r in capture(setting).resources} | {
+        i.token for setting in SETTINGS for i in capture(setting).invokes}
+    unused = sorted(set(load().entries) - used)
+    assert not unused, f"entries of types no setting declares or invokes (delete them): {unused}"
+
+
 def test_every_entry_names_a_type_of_the_pinned_providers():
     tokens = _declared_tokens()
     unknown = sorted(t for t in load().entries if t not in tokens)

@@ -139,6 +139,7 @@ def test_the_stack_exports_both_queues(stack: Capture):
     ({"maxReceives": 0}, "webstack:worker.maxReceives"),
     ({"retentionDays": 15}, "webstack:worker.retentionDays"),
     ({"retentionDays": 7, "deadLetterRetentionDays": 3}, "webstack:worker.deadLetterRetentionDays"),
+    ({"retentionDays": 1, "maxReceives": 100, "visibilityTimeoutSeconds": 900}, "webstack:worker.retentionDays"),
     ({"visibilityTimeoutSeconds": 5}, "webstack:worker.visibilityTimeoutSeconds"),
     ({"service": {"minCount": 3, "maxCount": 2}}, "webstack:worker.service.maxCount"),
     ({"service": {"maxCount": 2}}, "webstack:worker.service.maxCount"),  # dev: no Container Insights
