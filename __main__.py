@@ -22,7 +22,14 @@ from components.providers import global_provider, regional_provider, using
 from components.queue import WorkerQueue, WorkerQueueArgs
 from components.release_probe import Probe, ReleaseProbe, ReleaseProbeArgs
 from components.seed import SampleCatalogue, SampleCatalogueArgs
-from components.service import FargateService, FargateServiceArgs, QueueScaling, Route, ecs_service_prefix
+from components.service import (
+    FargateService,
+    FargateServiceArgs,
+    QueueScaling,
+    ReleaseHook,
+    Route,
+    ecs_service_prefix,
+)
 from components.site import AdminEdge, StaticSite, StaticSiteArgs
 from stack_config import load_stack_config
 
@@ -77,10 +84,10 @@ release_probe = ReleaseProbe(f"{prefix}-release-probe", ReleaseProbeArgs(
     permissions_boundary_arn=boundary.arn), opts=regional) if probed else None
 
 
-def release_of(name: str) -> dict:
-    """The probe token for a service's test listener rule, and the hook its release waits for, if probed."""
-    return {"release_probe_token": platform.release_probe_token,
-            "release_hook": release_probe.hook if release_probe and name in probed else None}
+def release_hook(name: str) -> ReleaseHook | None:
+    """The hook a service's release waits for, if it is probed (its test listener rule admits the platform's
+    probe token)."""
+    return release_probe.hook if release_probe and name in probed else None
 
 
 admin_api = FargateService(admin_name, FargateServiceArgs(
@@ -88,12 +95,13 @@ admin_api = FargateService(admin_name, FargateServiceArgs(
     environment={**data_env, "COGNITO_USER_POOL_ID": sign_in.user_pool_id, "COGNITO_CLIENT_ID": sign_in.client_id,
                  "ADMIN_GROUP": sign_in.group_name},
     grants=access.admin_api(data.table_arn, data.bucket_arn), purpose="edit the catalogue items and their pictures",
-    route=Route(path_patterns=["/api/admin/*"], priority=1), **in_containers, **release_of(admin_name),
+    route=Route(path_patterns=["/api/admin/*"], priority=1), release_hook=release_hook(admin_name), **in_containers,
 ), opts=regional)
 public_api = FargateService(api_name, FargateServiceArgs(
     platform=platform, size=config.api, command=["python", "-m", "app.api"], environment=data_env,
     grants=access.public_api(data.table_arn, data.bucket_arn), purpose="read the catalogue and its pictures",
-    route=Route(path_patterns=["/api/*"], priority=2), read_only=True, **in_containers, **release_of(api_name),
+    route=Route(path_patterns=["/api/*"], priority=2), read_only=True, release_hook=release_hook(api_name),
+    **in_containers,
 ), opts=regional)
 worker = FargateService(f"{prefix}-worker", FargateServiceArgs(
     platform=platform, size=config.worker.service, command=["python", "-m", "app.worker"],

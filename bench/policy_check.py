@@ -58,8 +58,6 @@ def declared_classes(stacks: list[str]) -> list[tuple[str, str]]:
 
 def print_declared_classes(stacks: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
-    import pulumi_aws  # noqa: F401  (the classes are looked up below)
-
     from mock_engine import run_stack
 
     found = set()

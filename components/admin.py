@@ -85,7 +85,7 @@ class AdminSignIn(pulumi.ComponentResource):
         self.user_pool_arn = pool.arn
         self.client_id = client.id
         self.endpoint = f"https://cognito-idp.{args.region}.amazonaws.com/"
-        self.issuer = pulumi.Output.concat(f"https://cognito-idp.{args.region}.amazonaws.com/", pool.id)
+        self.issuer = pulumi.Output.concat(self.endpoint, pool.id)
         self.group_name = ADMIN_GROUP
         self.register_outputs({"userPoolId": self.user_pool_id, "userPoolArn": self.user_pool_arn,
                                "clientId": self.client_id, "issuer": self.issuer, "endpoint": self.endpoint,

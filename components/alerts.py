@@ -18,7 +18,7 @@ import pulumi_aws as aws
 # Aliases to the landed FargateApi's topic and key, until every stack has run one `up` with them
 # (components/migration.py).
 from components.migration import from_fargate_api
-from components.policy_documents import allow, document
+from components.policy_documents import allow, deny_insecure_transport, document, service_trust
 from stack_config.alerts import AlertsConfig
 
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
@@ -64,8 +64,7 @@ class Alerts(pulumi.ComponentResource):
             {"Sid": "AlarmsAndEventsOfThisAccountPublish", "Effect": "Allow",
              "Principal": {"Service": list(PUBLISHERS)}, "Action": "sns:Publish", "Resource": topic.arn,
              "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-             "Resource": topic.arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            deny_insecure_transport("sns:Publish", topic.arn),
         )), opts=child)
 
         if config.email:
@@ -74,9 +73,7 @@ class Alerts(pulumi.ComponentResource):
         if config.slack:
             role = aws.iam.Role(
                 f"{name}-chat", description="AWS Chatbot channel: read CloudWatch to show alarm graphs",
-                assume_role_policy=pulumi.Output.json_dumps(document(
-                    {"Effect": "Allow", "Principal": {"Service": CHATBOT}, "Action": "sts:AssumeRole",
-                     "Condition": {"StringEquals": {"aws:SourceAccount": account}}})),
+                assume_role_policy=pulumi.Output.json_dumps(service_trust(CHATBOT, account)),
                 permissions_boundary=args.permissions_boundary_arn, opts=child)
             aws.iam.RolePolicy(f"{name}-chat-policy", role=role.id, policy=pulumi.Output.json_dumps(document(
                 allow("ReadAlarmGraphs", CHANNEL_READS, "*"))), opts=child)

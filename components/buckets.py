@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import document
+from components.policy_documents import deny_insecure_transport, document
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,9 @@ class PrivateBucket:
 
     def policy(self, statements: Sequence[dict[str, Any]] = ()) -> aws.s3.BucketPolicy:
         """The bucket's one policy: `statements`, and a deny of every request made without TLS."""
-        deny_insecure_transport = {
-            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [self.bucket.arn, pulumi.Output.concat(self.bucket.arn, "/*")],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
+        insecure = deny_insecure_transport("s3:*", [self.bucket.arn, pulumi.Output.concat(self.bucket.arn, "/*")])
         return aws.s3.BucketPolicy(
             f"{self.name}-policy", bucket=self.bucket.id,
-            policy=pulumi.Output.json_dumps(document(*statements, deny_insecure_transport)),
+            policy=pulumi.Output.json_dumps(document(*statements, insecure)),
             # With the public-access block in place first, S3 judges this policy against it from the start.
             opts=pulumi.ResourceOptions.merge(self.opts, pulumi.ResourceOptions(depends_on=[self.public_access_block])))

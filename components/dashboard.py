@@ -18,10 +18,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.providers import GLOBAL_REGION
+
 GRID_WIDTH = 24
 CHART_HEIGHT = 6
 PERIOD = 60
-EDGE_REGION = "us-east-1"  # CloudFront's and a CLOUDFRONT-scope web ACL's metrics live there
+EDGE_REGION = GLOBAL_REGION  # CloudFront's and a CLOUDFRONT-scope web ACL's metrics live there
 
 
 @dataclass(frozen=True)

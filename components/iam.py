@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import allow, document
+from components.policy_documents import allow, document, service_trust
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 IMAGE_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
@@ -91,8 +91,5 @@ class TaskRoles(pulumi.ComponentResource):
 
     @staticmethod
     def _trust(account: pulumi.Output[str], source_arn: pulumi.Output[str] | None = None) -> pulumi.Output[str]:
-        condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
-        if source_arn is not None:
-            condition["ArnLike"] = {"aws:SourceArn": source_arn}
-        return _document({"Effect": "Allow", "Principal": {"Service": ECS_TASKS}, "Action": "sts:AssumeRole",
-                          "Condition": condition})
+        tasks_here = {} if source_arn is None else {"ArnLike": {"aws:SourceArn": source_arn}}
+        return pulumi.Output.json_dumps(service_trust(ECS_TASKS, account, **tasks_here))

@@ -383,21 +383,18 @@ class LogDeliveries(pulumi.ComponentResource):
                 opts=waiting_for(archive.waf_writes_ready, args.global_provider))
             self.waf_logging_id = logging.id
 
+        def access_logs(short: str, bucket: pulumi.Input[str], prefix: str) -> aws.s3.BucketLogging:
+            return aws.s3.BucketLogging(
+                f"{name}-{short}", bucket=bucket, target_bucket=archive.bucket_name, target_prefix=prefix,
+                target_object_key_format={"partitioned_prefix": {"partition_date_source": IMAGES_LOG_PARTITION}},
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=archive.writes_ready)))
+
         self.images_logging_id = None
         if archive.images_log_prefix is not None and args.images_bucket is not None:
-            images = aws.s3.BucketLogging(
-                f"{name}-images", bucket=args.images_bucket, target_bucket=archive.bucket_name,
-                target_prefix=archive.images_log_prefix,
-                target_object_key_format={"partitioned_prefix": {"partition_date_source": IMAGES_LOG_PARTITION}},
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=archive.writes_ready)))
-            self.images_logging_id = images.id
+            self.images_logging_id = access_logs("images", args.images_bucket, archive.images_log_prefix).id
 
         if archive.waf_bucket_log_prefix is not None and archive.waf_bucket_name is not None:
-            aws.s3.BucketLogging(
-                f"{name}-waf-bucket", bucket=archive.waf_bucket_name, target_bucket=archive.bucket_name,
-                target_prefix=archive.waf_bucket_log_prefix,
-                target_object_key_format={"partitioned_prefix": {"partition_date_source": IMAGES_LOG_PARTITION}},
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=archive.writes_ready)))
+            access_logs("waf-bucket", archive.waf_bucket_name, archive.waf_bucket_log_prefix)
 
         self.register_outputs({"cloudfrontDeliveryId": self.cloudfront_delivery_id,
                                "wafLoggingId": self.waf_logging_id, "imagesLoggingId": self.images_logging_id})

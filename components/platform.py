@@ -30,7 +30,7 @@ import pulumi_awsx as awsx
 
 # Aliases to the landed FargateApi's children, until every stack has run one `up` with them (components/migration.py).
 from components.migration import from_fargate_api
-from components.policy_documents import allow, document
+from components.policy_documents import allow, document, service_trust
 from stack_config.platform import PlatformConfig
 
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
@@ -170,6 +170,9 @@ class FargatePlatform(pulumi.ComponentResource):
             f"{name}-capacity", cluster_name=cluster.name, capacity_providers=["FARGATE", "FARGATE_SPOT"],
             opts=from_fargate_api(child, aws.ecs.ClusterCapacityProviders, "capacity"))
 
+        https = args.certificate_arn is not None
+        self.listener_port = HTTPS_PORT if https else HTTP_PORT
+        self.listener_protocol = "HTTPS" if https else "HTTP"
         alb_sg, alb, listener = self._load_balancer(config, args)
         self.release_role_arn = self._release_role(args)
 
@@ -201,8 +204,6 @@ class FargatePlatform(pulumi.ComponentResource):
         self.alb_security_group_id = alb_sg.id
         self.listener = listener
         self.listener_arn = listener.arn
-        self.listener_port = HTTPS_PORT if args.certificate_arn is not None else HTTP_PORT
-        self.listener_protocol = "HTTPS" if args.certificate_arn is not None else "HTTP"
         self.alarm_topic_arn = args.alarm_topic_arn
         self.log_retention_days = config.log_retention_days
         self.exec_enabled = config.exec_enabled
@@ -255,19 +256,18 @@ class FargatePlatform(pulumi.ComponentResource):
     def _load_balancer(self, config: PlatformConfig,
                        args: FargatePlatformArgs) -> tuple[aws.ec2.SecurityGroup, aws.lb.LoadBalancer, aws.lb.Listener]:
         name, child = self._name, self._child
-        https = args.certificate_arn is not None
-        port = HTTPS_PORT if https else HTTP_PORT
+        port, protocol = self.listener_port, self.listener_protocol
         cloudfront = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_ORIGIN_FACING,
                                                             opts=pulumi.InvokeOutputOptions(parent=self))
         alb_sg = aws.ec2.SecurityGroup(
             f"{name}-alb-sg", vpc_id=args.vpc_id,
             # EC2 takes a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$* here: no apostrophe.
-            description=f"Internal ALB: {'HTTPS' if https else 'HTTP'} from CloudFront origin-facing servers only",
+            description=f"Internal ALB: {protocol} from CloudFront origin-facing servers only",
             tags={"Name": f"{name}-alb"}, opts=from_fargate_api(child, aws.ec2.SecurityGroup, "alb-sg"))
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-alb-in-cloudfront", security_group_id=alb_sg.id, ip_protocol="tcp", from_port=port,
             to_port=port, prefix_list_id=cloudfront.id,
-            description=f"{'HTTPS' if https else 'HTTP'} from CloudFront origin-facing servers (VPC origin)",
+            description=f"{protocol} from CloudFront origin-facing servers (VPC origin)",
             opts=from_fargate_api(child, aws.vpc.SecurityGroupIngressRule, "alb-in-cloudfront"))
         alb = aws.lb.LoadBalancer(
             f"{name}-alb", load_balancer_type="application", internal=True, subnets=args.ingress_subnet_ids,
@@ -279,8 +279,8 @@ class FargatePlatform(pulumi.ComponentResource):
             opts=from_fargate_api(pulumi.ResourceOptions(parent=self, depends_on=list(args.access_logs_ready)),
                                   aws.lb.LoadBalancer, "alb"))
         listener = aws.lb.Listener(
-            f"{name}-{'https' if https else 'http'}", load_balancer_arn=alb.arn, port=port,
-            protocol="HTTPS" if https else "HTTP", ssl_policy=TLS_POLICY if https else None,
+            f"{name}-{protocol.lower()}", load_balancer_arn=alb.arn, port=port, protocol=protocol,
+            ssl_policy=TLS_POLICY if protocol == "HTTPS" else None,
             certificate_arn=args.certificate_arn,
             default_actions=[{"type": "fixed-response", "fixed_response": {
                 "status_code": "404", "content_type": "application/json", "message_body": NOT_FOUND_BODY}}],
@@ -297,9 +297,7 @@ class FargatePlatform(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-release", description="ECS: move blue/green release traffic between the target groups",
-            assume_role_policy=pulumi.Output.json_dumps(document(
-                {"Effect": "Allow", "Principal": {"Service": ECS_SERVICE}, "Action": "sts:AssumeRole",
-                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}})),
+            assume_role_policy=pulumi.Output.json_dumps(service_trust(ECS_SERVICE, account)),
             permissions_boundary=args.permissions_boundary_arn, opts=child)
         aws.iam.RolePolicy(f"{name}-release-policy", role=role.id, policy=pulumi.Output.json_dumps(document(
             # Describe calls take no resource but "*".

@@ -22,6 +22,19 @@ def deny(sid: str, actions: tuple[str, ...], resource: Any, **condition: Any) ->
     return _statement("Deny", sid, actions, resource, condition)
 
 
+def service_trust(service: str, account: Any, **condition: Any) -> dict[str, Any]:
+    """A trust policy: `service` may assume the role only while it acts for `account` (the confused-deputy case);
+    each keyword adds a condition operator."""
+    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
+                     "Condition": {"StringEquals": {"aws:SourceAccount": account}, **condition}})
+
+
+def deny_insecure_transport(action: str, resource: Any) -> dict[str, Any]:
+    """The resource-policy statement that refuses `action` on `resource` to every request made without TLS."""
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": action,
+            "Resource": resource, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
 def _statement(effect: str, sid: str, actions: tuple[str, ...], resource: Any,
                condition: dict[str, Any]) -> dict[str, Any]:
     statement: dict[str, Any] = {"Sid": sid, "Effect": effect, "Action": list(actions), "Resource": resource}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import document
+from components.policy_documents import deny_insecure_transport, document
 from stack_config.worker import WorkerConfig
 
 JOB_PREFIX = "images/"
@@ -71,20 +71,16 @@ class WorkerQueue(pulumi.ComponentResource):
             redrive_allow_policy=pulumi.Output.json_dumps({"redrivePermission": "byQueue",
                                                            "sourceQueueArns": [queue.arn]}), opts=child)
 
-        def tls_only(queue_arn: pulumi.Input[str]) -> dict:
-            return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
-                    "Resource": queue_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-
         jobs_policy = aws.sqs.QueuePolicy(f"{name}-policy", queue_url=queue.url, policy=pulumi.Output.json_dumps(
             document(
                 {"Sid": "ImagesBucketSendsJobs", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
                  "Action": "sqs:SendMessage", "Resource": queue.arn,
                  "Condition": {"ArnEquals": {"aws:SourceArn": args.bucket_arn},
                                "StringEquals": {"aws:SourceAccount": account}}},
-                tls_only(queue.arn),
+                deny_insecure_transport("sqs:*", queue.arn),
             )), opts=child)
-        aws.sqs.QueuePolicy(f"{name}-dlq-policy", queue_url=dead_letters.url,
-                            policy=pulumi.Output.json_dumps(document(tls_only(dead_letters.arn))), opts=child)
+        aws.sqs.QueuePolicy(f"{name}-dlq-policy", queue_url=dead_letters.url, policy=pulumi.Output.json_dumps(
+            document(deny_insecure_transport("sqs:*", dead_letters.arn))), opts=child)
 
         # S3 checks it may send to the queue when the notification is set: the queue policy comes first.
         notification = aws.s3.BucketNotification(

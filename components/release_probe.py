@@ -29,14 +29,13 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam import LOG_WRITE_ACTIONS
-from components.platform import FargatePlatform
-from components.policy_documents import allow, document
+from components.platform import ECS_SERVICE, FargatePlatform
+from components.policy_documents import allow, document, service_trust
 from components.service import ReleaseHook
 from release import probe as probe_code
 
@@ -48,7 +47,6 @@ MEMORY_MB = 128
 # answers FAILED itself RESERVE_SECONDS before this limit rather than being cut off.
 TIMEOUT_SECONDS = 60
 LAMBDA_SERVICE = "lambda.amazonaws.com"
-ECS_SERVICE = "ecs.amazonaws.com"
 INVOKE_ACTIONS = ("lambda:InvokeFunction",)
 # What Lambda does with the execution role to attach a function to a VPC (the Lambda developer guide, "Execution
 # role and user permissions"; AWSLambdaVPCAccessExecutionRole v3), by what the Service Authorization Reference lets
@@ -142,7 +140,7 @@ class ReleaseProbe(pulumi.ComponentResource):
 
         execution_role = aws.iam.Role(
             f"{name}-execution", description="Lambda: run the release probe in the VPC and write its logs",
-            assume_role_policy=self._trust(LAMBDA_SERVICE, account),
+            assume_role_policy=pulumi.Output.json_dumps(service_trust(LAMBDA_SERVICE, account)),
             permissions_boundary=args.permissions_boundary_arn, tags={"Name": f"{name}-execution"}, opts=child)
         subnets = pulumi.Output.all(partition, account, pulumi.Output.from_input(args.subnet_ids)).apply(
             lambda values: [f"arn:{values[0]}:ec2:{region}:{values[1]}:subnet/{subnet}" for subnet in values[2]])
@@ -184,7 +182,7 @@ class ReleaseProbe(pulumi.ComponentResource):
 
         hook_role = aws.iam.Role(
             f"{name}-hook", description="ECS: invoke the release probe as a deployment lifecycle hook",
-            assume_role_policy=self._trust(ECS_SERVICE, account),
+            assume_role_policy=pulumi.Output.json_dumps(service_trust(ECS_SERVICE, account)),
             permissions_boundary=args.permissions_boundary_arn, tags={"Name": f"{name}-hook"}, opts=child)
         hook_policy = aws.iam.RolePolicy(f"{name}-hook-policy", role=hook_role.id, policy=pulumi.Output.json_dumps(
             document(allow("InvokeTheProbe", INVOKE_ACTIONS, function.arn))), opts=child)
@@ -202,10 +200,3 @@ class ReleaseProbe(pulumi.ComponentResource):
             "executionRoleArn": self.execution_role_arn, "securityGroupId": self.security_group_id,
             "logGroupName": self.log_group_name,
         })
-
-    @staticmethod
-    def _trust(service: str, account: pulumi.Output[str]) -> pulumi.Output[str]:
-        # Only the service acting for this account (the confused-deputy case).
-        statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
-                                     "Condition": {"StringEquals": {"aws:SourceAccount": account}}}
-        return pulumi.Output.json_dumps(document(statement))

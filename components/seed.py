@@ -41,9 +41,10 @@ class SampleCatalogue(pulumi.ComponentResource):
                                    opts=from_data_store(child, aws.dynamodb.TableItem, f"item-{item_id}"))
             self.item_ids.append(item_id)
         for image in image_objects():
+            short = image.key.replace("/", "-")
             aws.s3.BucketObjectv2(
-                f"{name}-{image.key.replace('/', '-')}", bucket=args.bucket_id, key=image.key,
+                f"{name}-{short}", bucket=args.bucket_id, key=image.key,
                 source=pulumi.FileAsset(str(image.path)), content_type=image.content_type, metadata=image.metadata,
                 opts=from_data_store(pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
-                                     aws.s3.BucketObjectv2, image.key.replace("/", "-")))
+                                     aws.s3.BucketObjectv2, short))
         self.register_outputs({"itemIds": self.item_ids})

@@ -137,7 +137,9 @@ class FargateService(pulumi.ComponentResource):
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
         self._args = args
-        self._tags = {"service": name.rsplit("-", 1)[-1], **({"access": "read-only"} if args.read_only else {})}
+        # `api`, `admin`, `worker`: the container's name, which the load balancer addresses too, and its tag.
+        self._container = name.rsplit("-", 1)[-1]
+        self._tags = {"service": self._container, **({"access": "read-only"} if args.read_only else {})}
         platform, size = args.platform, args.size
 
         log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/ecs/{name}",
@@ -217,7 +219,7 @@ class FargateService(pulumi.ComponentResource):
         if behind_load_balancer:
             environment |= {"HOST": "0.0.0.0", "PORT": str(CONTAINER_PORT)}  # the ALB reaches the task's ENI
         container = {
-            "name": name.rsplit("-", 1)[-1],
+            "name": self._container,
             "image": platform.image,
             "command": list(args.command),
             "essential": True,
@@ -229,7 +231,7 @@ class FargateService(pulumi.ComponentResource):
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": platform.exec_enabled},
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": log_group.name, "awslogs-region": platform.region,
-                "awslogs-stream-prefix": name.rsplit("-", 1)[-1],
+                "awslogs-stream-prefix": self._container,
                 # A slow logs endpoint must not block the app's writes to stdout.
                 "mode": "non-blocking", "max-buffer-size": "25m",
             }},
@@ -324,7 +326,7 @@ class FargateService(pulumi.ComponentResource):
             tags={"Name": f"{name}-route", **self._tags}, opts=owned_by_ecs)
         rules: list[pulumi.Resource] = [production]
         balancer: aws.ecs.ServiceLoadBalancerArgsDict = {"target_group_arn": blue.arn, "container_name":
-                                                          name.rsplit("-", 1)[-1], "container_port": CONTAINER_PORT}
+                                                          self._container, "container_port": CONTAINER_PORT}
         if release:
             test = aws.lb.ListenerRule(
                 f"{name}-release-probe", listener_arn=platform.listener_arn, priority=route.priority * 10 - 1,

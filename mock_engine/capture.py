@@ -89,6 +89,11 @@ class Capture:
                 return r
         raise KeyError(urn)
 
+    def provider_of(self, reference: str) -> Resource | None:
+        """The provider resource a provider reference (`<provider urn>::<provider id>`) names."""
+        urn = reference.rsplit("::", 1)[0] if reference else ""
+        return next((r for r in self.resources if r.urn == urn), None)
+
     def by_id(self, id_: Any) -> Resource | None:
         """The resource whose mocked physical id is `id_` (inputs reference other resources by id)."""
         for r in self.resources:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -177,5 +178,6 @@ def principals(statement: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 yield str(kind), str(value)
 
 
-def describe(args: ResourceValidationArgs) -> str:
-    return f"{args.resource_type.rsplit(':', 1)[-1]} {args.name}"
+def describe(subject: ResourceValidationArgs | PolicyResource) -> str:
+    """The type's short name and the logical name (`Bucket logs`): how a message names the resource it is about."""
+    return f"{subject.resource_type.rsplit(':', 1)[-1]} {subject.name}"

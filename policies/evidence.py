@@ -12,14 +12,27 @@ waiver in policies/waivers.yaml, and the waiver shows in every preview as `waive
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
 
-from .core import allows, as_list, each_known, get, is_mapping, known, number, principals, sid, statements
+from .core import (
+    allows,
+    as_json,
+    as_list,
+    describe,
+    each_known,
+    get,
+    is_mapping,
+    known,
+    number,
+    principals,
+    sid,
+    statements,
+)
 from .graph import Stack, resource_name, stack_of
 from .waivers import waivable_policy
 
@@ -57,10 +70,6 @@ ACL_CHECK = "s3:GetBucketAcl"
 # ELB sends neither aws:SourceAccount nor aws:SourceArn: its grant is pinned by the account in the log path.
 ACCOUNT_LOG_PATH = re.compile(r"/AWSLogs/\d{12}/")
 SOURCE_ACCOUNT, SOURCE_ARN = "aws:sourceaccount", "aws:sourcearn"
-
-
-def _name(resource: PolicyResource) -> str:
-    return f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name}"
 
 
 def _companions(stack: Stack, bucket: PolicyResource, types: tuple[str, ...]) -> list[PolicyResource]:
@@ -102,11 +111,11 @@ def cloudfront_access_logging(args: StackValidationArgs, report_violation: Repor
         sources = [s for s in stack.referring(distribution, "resourceArn", DELIVERY_SOURCE)
                    if get(s.props, "logType") == "ACCESS_LOGS"]
         if not sources:
-            report_violation(f"{_name(distribution)} logs no viewer request: no LogDeliverySource of type "
+            report_violation(f"{describe(distribution)} logs no viewer request: no LogDeliverySource of type "
                              "ACCESS_LOGS names it (standard logging v2), and it has no legacy loggingConfig.",
                              distribution.urn)
         elif not any(_delivers(stack, s) for s in sources):
-            report_violation(f"{_name(distribution)}: its log delivery source {sources[0].name} delivers nowhere "
+            report_violation(f"{describe(distribution)}: its log delivery source {sources[0].name} delivers nowhere "
                              "(no LogDelivery from it to a LogDeliveryDestination with a destination).",
                              distribution.urn)
 
@@ -119,16 +128,16 @@ def web_acl_logging_redacts_credentials(args: StackValidationArgs, report_violat
     def judge(acl: PolicyResource) -> None:
         configurations = stack.referring(acl, "resourceArn", WEB_ACL_LOGGING)
         if not configurations:
-            report_violation(f"{_name(acl)} logs no request it judges: no WebAclLoggingConfiguration for it.",
+            report_violation(f"{describe(acl)} logs no request it judges: no WebAclLoggingConfiguration for it.",
                              acl.urn)
         for configuration in configurations:
             if not as_list(get(configuration.props, "logDestinationConfigs")):
-                report_violation(f"{_name(acl)}: {configuration.name} names no log destination.", acl.urn)
+                report_violation(f"{describe(acl)}: {configuration.name} names no log destination.", acl.urn)
             redacted = {str(get(field, "singleHeader.name") or "").lower()
                         for field in as_list(get(configuration.props, "redactedFields"))}
             clear = [header for header in CREDENTIAL_HEADERS if header not in redacted]
             if clear:
-                report_violation(f"{_name(acl)}: {configuration.name} writes the {' and '.join(clear)} "
+                report_violation(f"{describe(acl)}: {configuration.name} writes the {' and '.join(clear)} "
                                  f"header{'s' if len(clear) > 1 else ''} into its logs unredacted.", acl.urn)
 
     each_known(stack.of(WEB_ACL), judge)
@@ -138,7 +147,7 @@ def load_balancer_access_logs(args: StackValidationArgs, report_violation: Repor
     def judge(balancer: PolicyResource) -> None:
         enabled, bucket = get(balancer.props, "accessLogs.enabled"), get(balancer.props, "accessLogs.bucket")
         if enabled is not True or not bucket:
-            report_violation(f"{_name(balancer)} writes no access logs (accessLogs.enabled = {enabled}, bucket = "
+            report_violation(f"{describe(balancer)} writes no access logs (accessLogs.enabled = {enabled}, bucket = "
                              f"{bucket or 'unset'}).", balancer.urn)
 
     each_known(stack_of(args).of(*LOAD_BALANCERS), judge)
@@ -153,7 +162,7 @@ def bucket_access_logging(args: StackValidationArgs, report_violation: ReportVio
         inline = [get(entry, "targetBucket") for entry in as_list(get(bucket.props, "loggings"))]
         standalone = [get(r.props, "targetBucket") for r in _companions(stack, bucket, BUCKET_LOGGING)]
         if not any(inline + standalone + [get(bucket.props, "logging.targetBucket")]):
-            report_violation(f"{_name(bucket)} records no request made to it: no server access logging "
+            report_violation(f"{describe(bucket)} records no request made to it: no server access logging "
                              "(BucketLogging) into a log bucket.", bucket.urn)
 
     each_known(stack.of(*BUCKETS), judge)
@@ -167,7 +176,7 @@ def bucket_versioning(args: StackValidationArgs, report_violation: ReportViolati
         inline = [get(v, "enabled") for v in as_list(get(bucket.props, "versionings"))]
         if "Enabled" not in states and True not in inline and get(bucket.props, "versioning.enabled") is not True:
             state = f"versioning {states[0]}" if states else "no BucketVersioning"
-            report_violation(f"{_name(bucket)} keeps no earlier version of an object overwritten or deleted "
+            report_violation(f"{describe(bucket)} keeps no earlier version of an object overwritten or deleted "
                              f"({state}).", bucket.urn)
 
     each_known(stack.of(*BUCKETS), judge)
@@ -184,7 +193,7 @@ def bucket_lifecycle(args: StackValidationArgs, report_violation: ReportViolatio
 
     def judge(bucket: PolicyResource) -> None:
         if not _enabled_rules(stack, bucket):
-            report_violation(f"{_name(bucket)} has no enabled lifecycle rule: nothing in it ever ages, expires "
+            report_violation(f"{describe(bucket)} has no enabled lifecycle rule: nothing in it ever ages, expires "
                              "or has its incomplete uploads aborted.", bucket.urn)
 
     each_known(stack.of(*BUCKETS), judge)
@@ -217,8 +226,14 @@ def _policy_statements(stack: Stack, bucket: PolicyResource) -> list[Any]:
     return [s for document in documents for s in statements(document)]
 
 
-def _grantees(statement: Any) -> list[str]:
-    return [value for kind, value in principals(statement) if kind in ("Service", "AWS")]
+def _service_grants(stack: Stack, bucket: PolicyResource) -> Iterator[tuple[Any, str]]:
+    """(statement, who) for every Allow of the bucket's policies that names a service or an AWS principal."""
+    for statement in _policy_statements(stack, bucket):
+        if not allows(statement):
+            continue
+        grantees = [value for kind, value in principals(statement) if kind in ("Service", "AWS")]
+        if grantees:
+            yield statement, ", ".join(grantees)
 
 
 def _resources(statement: Any) -> list[str]:
@@ -236,11 +251,8 @@ def log_bucket_grants_write_only(args: StackValidationArgs, report_violation: Re
     stack = stack_of(args)
 
     def judge(bucket: PolicyResource) -> None:
-        for statement in _policy_statements(stack, bucket):
-            if not allows(statement) or not _grantees(statement):
-                continue
+        for statement, who in _service_grants(stack, bucket):
             actions = [str(a) for a in as_list(statement.get("Action"))]
-            who = ", ".join(_grantees(statement))
             others = [a for a in actions if a not in (LOG_WRITE, ACL_CHECK)]
             if others:
                 report_violation(f"Log bucket {bucket.name}: {sid(statement)} lets {who} {', '.join(others)}; a log "
@@ -263,21 +275,18 @@ def bucket_service_grants_pinned(args: StackValidationArgs, report_violation: Re
     logs = {b.urn for b in log_buckets(stack)}
 
     def judge(bucket: PolicyResource) -> None:
-        for statement in _policy_statements(stack, bucket):
-            if not allows(statement) or not _grantees(statement):
-                continue
+        for statement, who in _service_grants(stack, bucket):
             keys = _condition_keys(statement)
             if not keys & {SOURCE_ACCOUNT, SOURCE_ARN}:
                 if all(ACCOUNT_LOG_PATH.search(r) for r in _resources(statement)):
                     continue  # the service sends no source; the account in the path is the pin
-                report_violation(f"Bucket {bucket.name}: {sid(statement)} grants {', '.join(_grantees(statement))} "
+                report_violation(f"Bucket {bucket.name}: {sid(statement)} grants {who} "
                                  "with no aws:SourceArn or aws:SourceAccount: any account's resource could use it.",
                                  bucket.urn)
             elif bucket.urn in logs and not {SOURCE_ACCOUNT, SOURCE_ARN} <= keys:
                 missing = "aws:SourceAccount" if SOURCE_ACCOUNT not in keys else "aws:SourceArn"
-                report_violation(f"Log bucket {bucket.name}: {sid(statement)} grants "
-                                 f"{', '.join(_grantees(statement))} without {missing}: a log grant is pinned to "
-                                 "this account and to its source.", bucket.urn)
+                report_violation(f"Log bucket {bucket.name}: {sid(statement)} grants {who} without {missing}: a log "
+                                 "grant is pinned to this account and to its source.", bucket.urn)
 
     each_known(stack.of(*BUCKETS), judge)
 
@@ -290,7 +299,7 @@ def vpc_flow_logs(args: StackValidationArgs, report_violation: ReportViolation) 
     def judge(vpc: PolicyResource) -> None:
         kinds = [get(f.props, "trafficType") for f in stack.referring(vpc, "vpcId", FLOW_LOG)]
         if "ALL" not in kinds:
-            report_violation(f"{_name(vpc)} records {'only ' + '/'.join(map(str, kinds)) if kinds else 'no'} "
+            report_violation(f"{describe(vpc)} records {'only ' + '/'.join(map(str, kinds)) if kinds else 'no'} "
                              "flows: no flow log of trafficType ALL.", vpc.urn)
 
     each_known(stack.of(VPC), judge)
@@ -311,7 +320,7 @@ def trail_multi_region_management_events(args: StackValidationArgs, report_viola
                                  and get(s, "readWriteType", "All") == "All" for s in selectors):
             gaps.append("records no read and write management events")
         for gap in gaps:
-            report_violation(f"{_name(trail)} {gap}.", trail.urn)
+            report_violation(f"{describe(trail)} {gap}.", trail.urn)
 
     each_known(stack_of(args).of(TRAIL), judge)
 
@@ -319,7 +328,7 @@ def trail_multi_region_management_events(args: StackValidationArgs, report_viola
 def trail_log_file_validation(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(trail: PolicyResource) -> None:
         if get(trail.props, "enableLogFileValidation") is not True:
-            report_violation(f"{_name(trail)} signs no digest of its log files: a deleted or altered log would go "
+            report_violation(f"{describe(trail)} signs no digest of its log files: a deleted or altered log would go "
                              "unnoticed (enableLogFileValidation is not true).", trail.urn)
 
     each_known(stack_of(args).of(TRAIL), judge)
@@ -328,7 +337,7 @@ def trail_log_file_validation(args: StackValidationArgs, report_violation: Repor
 def guardduty_enabled(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(detector: PolicyResource) -> None:
         if get(detector.props, "enable") is False:
-            report_violation(f"{_name(detector)} is switched off (enable = false).", detector.urn)
+            report_violation(f"{describe(detector)} is switched off (enable = false).", detector.urn)
 
     each_known(stack_of(args).of(DETECTOR), judge)
 
@@ -358,12 +367,12 @@ def account_detection_declared(args: StackValidationArgs, report_violation: Repo
     recording = [t for t in trails if get(t.props, "isMultiRegionTrail") is True
                  and get(t.props, "enableLogging") is not False]
     if not recording:
-        others = f" ({', '.join(_name(t) for t in trails)} records one region or is stopped)" if trails else ""
+        others = f" ({', '.join(describe(t) for t in trails)} records one region or is stopped)" if trails else ""
         report_violation(f"The account of {provider} records no API call: the stack declares no logging "
                          f"multi-region CloudTrail trail{others}, and so no CloudTrail Insights either.", urn)
     elif not any(as_list(get(t.props, "insightSelectors")) for t in recording):
         for trail in recording:
-            report_violation(f"{_name(trail)} runs no CloudTrail Insights (no insightSelectors): unusual API call "
+            report_violation(f"{describe(trail)} runs no CloudTrail Insights (no insightSelectors): unusual API call "
                              "and error rates in the account reach no one.", trail.urn)
     if not any(get(d.props, "enable") is not False for d in stack.of(DETECTOR)):
         report_violation(f"The account of {provider} is watched by no threat detection: the stack declares no "
@@ -371,11 +380,7 @@ def account_detection_declared(args: StackValidationArgs, report_violation: Repo
 
 
 def _pattern(rule: PolicyResource) -> Any:
-    pattern = known(rule.props, "eventPattern")
-    try:
-        return json.loads(pattern) if isinstance(pattern, str) else pattern or {}
-    except json.JSONDecodeError:
-        return {}
+    return as_json(known(rule.props, "eventPattern")) or {}
 
 
 def _alerted(stack: Stack, matches) -> bool:
@@ -389,7 +394,7 @@ def _alerted(stack: Stack, matches) -> bool:
 
 
 def _has(pattern: Any, key: str, value: str) -> bool:
-    return value in [str(v) for v in as_list(get(pattern, key) if hasattr(pattern, "get") else None)]
+    return value in [str(v) for v in as_list(get(pattern, key))]
 
 
 def detection_reaches_people(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -397,13 +402,13 @@ def detection_reaches_people(args: StackValidationArgs, report_violation: Report
 
     def detector(resource: PolicyResource) -> None:
         if not _alerted(stack, lambda p: _has(p, "source", "aws.guardduty")):
-            report_violation(f"{_name(resource)}: no EventBridge rule sends its findings (source aws.guardduty) to "
+            report_violation(f"{describe(resource)}: no EventBridge rule sends its findings (source aws.guardduty) to "
                              "an SNS topic.", resource.urn)
 
     def trail(resource: PolicyResource) -> None:
         if as_list(get(resource.props, "insightSelectors")) and not _alerted(
                 stack, lambda p: _has(p, "detail-type", "AWS Insight via CloudTrail")):
-            report_violation(f"{_name(resource)}: no EventBridge rule sends its Insights events to an SNS topic.",
+            report_violation(f"{describe(resource)}: no EventBridge rule sends its Insights events to an SNS topic.",
                              resource.urn)
 
     each_known(stack.of(DETECTOR), detector)
@@ -414,7 +419,7 @@ def log_group_retention_floor(args: StackValidationArgs, report_violation: Repor
     def judge(group: PolicyResource) -> None:
         days = number(get(group.props, "retentionInDays")) or 0
         if 0 < days < RETENTION_FLOOR_DAYS:
-            report_violation(f"{_name(group)} keeps its logs {days:g} days, under the {RETENTION_FLOOR_DAYS}-day "
+            report_violation(f"{describe(group)} keeps its logs {days:g} days, under the {RETENTION_FLOOR_DAYS}-day "
                              "floor.", group.urn)
 
     each_known(stack_of(args).of(LOG_GROUP), judge)
@@ -425,7 +430,7 @@ def cluster_container_insights(args: StackValidationArgs, report_violation: Repo
         values = [get(s, "value") for s in as_list(get(cluster.props, "settings"))
                   if get(s, "name") == "containerInsights"]
         if not set(values) & {"enabled", "enhanced"}:
-            report_violation(f"{_name(cluster)} records no per-service task, CPU and memory metrics (Container "
+            report_violation(f"{describe(cluster)} records no per-service task, CPU and memory metrics (Container "
                              f"Insights {values[0] if values else 'unset'}).", cluster.urn)
 
     each_known(stack_of(args).of(CLUSTER), judge)

@@ -13,7 +13,7 @@ it forwards to, and those to the ECS services behind them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -401,30 +401,31 @@ LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:List
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 
 
-def _values(read: Callable[[], Any]) -> list[Any]:
-    """`read()` as a list; nothing where it reads a value unknown during preview."""
+def _values(props: Any, path: str) -> list[Any]:
+    """`get(props, path)` as a list; nothing where it reads a value unknown during preview."""
     try:
-        return as_list(read())
+        return as_list(get(props, path))
     except UnknownValueError:
         return []
 
 
-def _forwarded_arns(actions: Any) -> list[str]:
-    """The target group ARNs the actions forward to: `targetGroupArn` and `forward.targetGroups[].arn`."""
+def _forwarded_arns(holder: PolicyResource, key: str) -> list[str]:
+    """The target group ARNs the actions in input `key` forward to: `targetGroupArn` and
+    `forward.targetGroups[].arn`."""
     arns: list[Any] = []
-    for action in _values(lambda: actions):
-        arns += _values(lambda a=action: known(a, "targetGroupArn"))
-        for group in _values(lambda a=action: known(a, "forward.targetGroups")):
-            arns += _values(lambda g=group: known(g, "arn"))
+    for action in _values(holder.props, key):
+        arns += _values(action, "targetGroupArn")
+        for group in _values(action, "forward.targetGroups"):
+            arns += _values(group, "arn")
     return [str(arn) for arn in arns if isinstance(arn, str) and arn]
 
 
 def _service_arns(service: PolicyResource) -> list[str]:
     """The target groups an ECS service registers its tasks in, a blue/green release's alternate one included."""
     arns: list[Any] = []
-    for entry in _values(lambda: known(service.props, "loadBalancers")):
-        arns += _values(lambda e=entry: known(e, "targetGroupArn"))
-        arns += _values(lambda e=entry: known(e, "advancedConfiguration.alternateTargetGroupArn"))
+    for entry in _values(service.props, "loadBalancers"):
+        arns += _values(entry, "targetGroupArn")
+        arns += _values(entry, "advancedConfiguration.alternateTargetGroupArn")
     return [str(arn) for arn in arns if isinstance(arn, str) and arn]
 
 
@@ -452,8 +453,8 @@ def path_within(pattern: str, outer: str) -> bool:
 
 def _public_paths(rule: PolicyResource, write_paths: list[str]) -> list[str]:
     """The rule's path patterns that reach beyond the write paths; `*` for a rule that tests no path."""
-    paths = [str(v) for condition in _values(lambda: known(rule.props, "conditions"))
-             for v in _values(lambda c=condition: known(c, "pathPattern.values"))]
+    paths = [str(v) for condition in _values(rule.props, "conditions")
+             for v in _values(condition, "pathPattern.values")]
     if not paths:
         return ["*"]
     return [p for p in paths if not any(path_within(p, outer) for outer in write_paths)]
@@ -486,11 +487,10 @@ def public_service_is_read_only(args: StackValidationArgs, report_violation: Rep
     for rule in (r for r in resources if r.resource_type in LISTENER_RULES):
         paths = _public_paths(rule, write_paths)
         if paths:
-            for group in _groups(rule, "actions", _forwarded_arns(known(rule.props, "actions")), groups):
+            for group in _groups(rule, "actions", _forwarded_arns(rule, "actions"), groups):
                 public.setdefault(group, f"listener rule {rule.name} ({', '.join(paths)})")
     for listener in (r for r in resources if r.resource_type in LISTENERS):
-        for group in _groups(listener, "defaultActions", _forwarded_arns(known(listener.props, "defaultActions")),
-                             groups):
+        for group in _groups(listener, "defaultActions", _forwarded_arns(listener, "defaultActions"), groups):
             public.setdefault(group, f"the default action of listener {listener.name} (every path)")
 
     def judge(service: PolicyResource) -> None:

@@ -37,7 +37,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from . import GROUPS, PACK_NAME, POLICIES
-from .core import load_config_file
+from .core import DEFAULT_SETTINGS, load_config_file
 
 LEVEL_ORDER = (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
 
@@ -110,7 +110,7 @@ def check_capture(capture: Any, policies: list[Policy] | None = None,
                   config: dict[str, dict[str, Any]] | None = None) -> StackResult:
     """Every policy against one captured stack. `config` is in the --policy-pack-config shape."""
     policies = POLICIES if policies is None else policies
-    config = load_config_file() if config is None else config
+    config = DEFAULT_SETTINGS if config is None else config
     resources = list(capture.resources)
     by_urn = {r.urn: r for r in resources}
     stack_resources = _stack_resources(resources, by_urn)

@@ -22,10 +22,11 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
 
-from .core import as_list, each_known, get, is_mapping, known, number, settings, statements
+from .core import as_list, describe, each_known, get, is_mapping, known, number, settings, statements
 from .graph import Stack, stack_of
+from .iam import GITHUB_OIDC_PROVIDER
 from .security_groups import SECURITY_GROUP, STANDALONE_RULES, SgRule, rules_of
-from .waivers import ACCOUNT_RECORDS, waivable_policy
+from .waivers import account_records, waivable_policy
 
 VPC_ORIGIN = "aws:cloudfront/vpcOrigin:VpcOrigin"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -52,7 +53,6 @@ ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 TRAIL = "aws:cloudtrail/trail:Trail"
 DETECTOR = "aws:guardduty/detector:Detector"
-PARAMETER = "aws:ssm/parameter:Parameter"
 
 # Origin TLS versions CloudFront offers; only TLS 1.2 is current.
 CURRENT_ORIGIN_TLS = ("TLSv1.2",)
@@ -65,15 +65,10 @@ REQUIRED_MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRules
 ADMIN_PATHS = ("/admin", "/api/admin")
 # The site's CloudFront Function enforces the allow-list when its configuration says so (components/edge_function.py).
 GUARDING_FUNCTION = '"guard":true'
-GITHUB_OIDC = "oidc-provider/token.actions.githubusercontent.com"
 # Cognito's password classes and the floor the design sets (README, Administrators).
 PASSWORD_CLASSES = ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols")
 PASSWORD_MINIMUM_LENGTH = 14
 PASSWORD_HISTORY = 5
-
-
-def _name(resource: PolicyResource) -> str:
-    return f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name}"
 
 
 # --- the HTTPS chain -------------------------------------------------------------------------------------------
@@ -95,13 +90,13 @@ def cloudfront_origin_https(args: StackValidationArgs, report_violation: ReportV
 
     def vpc_origin(origin: PolicyResource) -> None:
         for gap in _origin_tls_gaps(get(origin.props, "vpcOriginEndpointConfig")):
-            report_violation(f"{_name(origin)} {gap}.", origin.urn)
+            report_violation(f"{describe(origin)} {gap}.", origin.urn)
 
     def distribution(resource: PolicyResource) -> None:
         for origin in as_list(get(resource.props, "origins")):
             if get(origin, "customOriginConfig") is not None:
                 for gap in _origin_tls_gaps(get(origin, "customOriginConfig")):
-                    report_violation(f"{_name(resource)}: origin {get(origin, 'originId')!r} {gap}.", resource.urn)
+                    report_violation(f"{describe(resource)}: origin {get(origin, 'originId')!r} {gap}.", resource.urn)
 
     each_known(stack.of(VPC_ORIGIN), vpc_origin)
     each_known(stack.of(DISTRIBUTION), distribution)
@@ -117,12 +112,12 @@ def alb_listeners_https(args: StackValidationArgs, report_violation: ReportViola
         if protocol == "HTTPS":
             policy = get(listener.props, "sslPolicy") or ELB_DEFAULT_POLICY
             if not TLS12_ELB_POLICY.match(str(policy)):
-                report_violation(f"{_name(listener)} accepts TLS older than 1.2 (sslPolicy {policy}).", listener.urn)
+                report_violation(f"{describe(listener)} accepts TLS older than 1.2 (sslPolicy {policy}).", listener.urn)
         elif protocol == "HTTP":
             actions = as_list(get(listener.props, "defaultActions"))
             if not actions or not all(_redirects_to_https(a) for a in actions):
                 port = number(get(listener.props, "port")) or 0
-                report_violation(f"{_name(listener)} serves plain HTTP on port {port:g} instead of redirecting to "
+                report_violation(f"{describe(listener)} serves plain HTTP on port {port:g} instead of redirecting to "
                                  "HTTPS.", listener.urn)
 
     each_known(stack_of(args).of(*LISTENERS), judge)
@@ -133,7 +128,7 @@ def alb_listeners_https(args: StackValidationArgs, report_violation: ReportViola
 def queues_encrypted(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(queue: PolicyResource) -> None:
         if get(queue.props, "sqsManagedSseEnabled") is not True and not get(queue.props, "kmsMasterKeyId"):
-            report_violation(f"{_name(queue)} stores messages unencrypted (neither sqsManagedSseEnabled nor "
+            report_violation(f"{describe(queue)} stores messages unencrypted (neither sqsManagedSseEnabled nor "
                              "kmsMasterKeyId).", queue.urn)
 
     each_known(stack_of(args).of(QUEUE), judge)
@@ -142,7 +137,7 @@ def queues_encrypted(args: StackValidationArgs, report_violation: ReportViolatio
 def topics_encrypted(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(topic: PolicyResource) -> None:
         if not get(topic.props, "kmsMasterKeyId"):
-            report_violation(f"{_name(topic)} stores messages unencrypted (no kmsMasterKeyId).", topic.urn)
+            report_violation(f"{describe(topic)} stores messages unencrypted (no kmsMasterKeyId).", topic.urn)
 
     each_known(stack_of(args).of(TOPIC), judge)
 
@@ -152,7 +147,8 @@ def keys_rotate(args: StackValidationArgs, report_violation: ReportViolation) ->
         symmetric = get(key.props, "customerMasterKeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT" and \
             get(key.props, "keySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
         if symmetric and get(key.props, "enableKeyRotation") is not True:
-            report_violation(f"{_name(key)} never rotates its key material (enableKeyRotation is not true).", key.urn)
+            report_violation(f"{describe(key)} never rotates its key material (enableKeyRotation is not true).",
+                             key.urn)
 
     each_known(stack_of(args).of(KEY), judge)
 
@@ -160,7 +156,7 @@ def keys_rotate(args: StackValidationArgs, report_violation: ReportViolation) ->
 def table_point_in_time_recovery(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(table: PolicyResource) -> None:
         if get(table.props, "pointInTimeRecovery.enabled") is not True:
-            report_violation(f"{_name(table)} has no point-in-time recovery.", table.urn)
+            report_violation(f"{describe(table)} has no point-in-time recovery.", table.urn)
 
     each_known(stack_of(args).of(TABLE), judge)
 
@@ -170,7 +166,7 @@ def table_point_in_time_recovery(args: StackValidationArgs, report_violation: Re
 def table_deletion_protection(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(table: PolicyResource) -> None:
         if get(table.props, "deletionProtectionEnabled") is not True:
-            report_violation(f"{_name(table)} can be deleted by one call (deletionProtectionEnabled is not true).",
+            report_violation(f"{describe(table)} can be deleted by one call (deletionProtectionEnabled is not true).",
                              table.urn)
 
     each_known(stack_of(args).of(TABLE), judge)
@@ -179,7 +175,7 @@ def table_deletion_protection(args: StackValidationArgs, report_violation: Repor
 def load_balancer_deletion_protection(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(balancer: PolicyResource) -> None:
         if get(balancer.props, "enableDeletionProtection") is not True:
-            report_violation(f"{_name(balancer)} can be deleted by one call (enableDeletionProtection is not true).",
+            report_violation(f"{describe(balancer)} can be deleted by one call (enableDeletionProtection is not true).",
                              balancer.urn)
 
     each_known(stack_of(args).of(*LOAD_BALANCERS), judge)
@@ -188,7 +184,7 @@ def load_balancer_deletion_protection(args: StackValidationArgs, report_violatio
 def user_pool_deletion_protection(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(pool: PolicyResource) -> None:
         if get(pool.props, "deletionProtection") != "ACTIVE":
-            report_violation(f"{_name(pool)} can be deleted with its users (deletionProtection = "
+            report_violation(f"{describe(pool)} can be deleted with its users (deletionProtection = "
                              f"{get(pool.props, 'deletionProtection') or 'INACTIVE'}).", pool.urn)
 
     each_known(stack_of(args).of(USER_POOL), judge)
@@ -197,24 +193,23 @@ def user_pool_deletion_protection(args: StackValidationArgs, report_violation: R
 def stateful_resources_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(resource: PolicyResource) -> None:
         if not resource.opts.protect:
-            report_violation(f"{_name(resource)} is not `protect`ed: `pulumi destroy` deletes it with its data.",
+            report_violation(f"{describe(resource)} is not `protect`ed: `pulumi destroy` deletes it with its data.",
                              resource.urn)
         if get(resource.props, "forceDestroy") is True:
-            report_violation(f"{_name(resource)} has forceDestroy: a destroy empties it first.", resource.urn)
+            report_violation(f"{describe(resource)} has forceDestroy: a destroy empties it first.", resource.urn)
 
     each_known(stack_of(args).of(TABLE, *BUCKETS), judge)
 
 
 def account_detection_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     stack = stack_of(args)
-    records = [p for p in stack.of(PARAMETER) if str(known(p.props, "name") or "").startswith(ACCOUNT_RECORDS)]
 
     def judge(resource: PolicyResource) -> None:
         if not resource.opts.protect:
-            report_violation(f"{_name(resource)} belongs to the account, yet is not `protect`ed: destroying this "
+            report_violation(f"{describe(resource)} belongs to the account, yet is not `protect`ed: destroying this "
                              "stack would switch the account's detection off.", resource.urn)
 
-    each_known([*stack.of(TRAIL, DETECTOR), *records], judge)
+    each_known([*stack.of(TRAIL, DETECTOR), *account_records(stack)], judge)
 
 
 def bucket_acls_disabled(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -223,7 +218,7 @@ def bucket_acls_disabled(args: StackValidationArgs, report_violation: ReportViol
     def judge(bucket: PolicyResource) -> None:
         owners = [get(c.props, "rule.objectOwnership") for c in stack.referring(bucket, "bucket", OWNERSHIP_CONTROLS)]
         if "BucketOwnerEnforced" not in owners:
-            report_violation(f"{_name(bucket)} still honours ACLs (object ownership "
+            report_violation(f"{describe(bucket)} still honours ACLs (object ownership "
                              f"{owners[0] if owners else 'unset'}, not BucketOwnerEnforced).", bucket.urn)
 
     each_known(stack.of(*BUCKETS), judge)
@@ -234,7 +229,7 @@ def bucket_acls_disabled(args: StackValidationArgs, report_violation: ReportViol
 def distribution_has_web_acl(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def judge(distribution: PolicyResource) -> None:
         if not get(distribution.props, "webAclId"):
-            report_violation(f"{_name(distribution)} has no web ACL (webAclId unset).", distribution.urn)
+            report_violation(f"{describe(distribution)} has no web ACL (webAclId unset).", distribution.urn)
 
     each_known(stack_of(args).of(DISTRIBUTION), judge)
 
@@ -250,11 +245,11 @@ def web_acl_managed_rules_and_rate_limit(args: StackValidationArgs, report_viola
         groups = _managed_groups(rules)
         for group in REQUIRED_MANAGED_RULE_GROUPS:
             if group not in groups:
-                report_violation(f"{_name(acl)} does not run AWS managed rule group {group}.", acl.urn)
+                report_violation(f"{describe(acl)} does not run AWS managed rule group {group}.", acl.urn)
             elif get(groups[group], "overrideAction.count") is not None:
-                report_violation(f"{_name(acl)} runs {group} in count mode: it blocks nothing.", acl.urn)
+                report_violation(f"{describe(acl)} runs {group} in count mode: it blocks nothing.", acl.urn)
         if not any(get(r, "statement.rateBasedStatement") and get(r, "action.block") is not None for r in rules):
-            report_violation(f"{_name(acl)} has no blocking per-IP rate-based rule.", acl.urn)
+            report_violation(f"{describe(acl)} has no blocking per-IP rate-based rule.", acl.urn)
 
     each_known(stack_of(args).of(WEB_ACL), judge)
 
@@ -304,7 +299,7 @@ def admin_paths_allow_listed(args: StackValidationArgs, report_violation: Report
         for behaviour in as_list(get(distribution.props, "orderedCacheBehaviors")):
             path = str(get(behaviour, "pathPattern") or "")
             if path.startswith(ADMIN_PATHS) and not by_acl and not _guarded_by_function(stack, behaviour):
-                report_violation(f"{_name(distribution)}: behaviour {path!r} answers every address: neither the web "
+                report_violation(f"{describe(distribution)}: behaviour {path!r} answers every address: neither the web "
                                  "ACL's first rule nor a guarding viewer-request function holds it to the admin "
                                  "allow-list.", distribution.urn)
 
@@ -315,7 +310,7 @@ def user_pool_requires_mfa(args: StackValidationArgs, report_violation: ReportVi
     def judge(pool: PolicyResource) -> None:
         if get(pool.props, "mfaConfiguration") != "ON" or get(pool.props, "softwareTokenMfaConfiguration.enabled") \
                 is not True:
-            report_violation(f"{_name(pool)} lets administrators sign in without a second factor (mfaConfiguration "
+            report_violation(f"{describe(pool)} lets administrators sign in without a second factor (mfaConfiguration "
                              f"= {get(pool.props, 'mfaConfiguration') or 'OFF'}).", pool.urn)
 
     each_known(stack_of(args).of(USER_POOL), judge)
@@ -325,12 +320,12 @@ def user_pool_admin_created_strong_passwords(args: StackValidationArgs, report_v
     def judge(pool: PolicyResource) -> None:
         props = pool.props
         if get(props, "adminCreateUserConfig.allowAdminCreateUserOnly") is not True:
-            report_violation(f"{_name(pool)} lets anyone sign up (allowAdminCreateUserOnly is not true).", pool.urn)
+            report_violation(f"{describe(pool)} lets anyone sign up (allowAdminCreateUserOnly is not true).", pool.urn)
         length = number(get(props, "passwordPolicy.minimumLength")) or 8
         missing = [c for c in PASSWORD_CLASSES if get(props, f"passwordPolicy.{c}") is not True]
         history = number(get(props, "passwordPolicy.passwordHistorySize")) or 0
         if length < PASSWORD_MINIMUM_LENGTH or missing or history < PASSWORD_HISTORY:
-            report_violation(f"{_name(pool)} accepts weaker passwords than {PASSWORD_MINIMUM_LENGTH} characters of "
+            report_violation(f"{describe(pool)} accepts weaker passwords than {PASSWORD_MINIMUM_LENGTH} characters of "
                              f"four kinds, the last {PASSWORD_HISTORY} not reused (minimumLength {length:g}, "
                              f"missing {', '.join(missing) or 'none'}, history {history:g}).", pool.urn)
 
@@ -364,10 +359,10 @@ def no_public_subnet(args: StackValidationArgs, report_violation: ReportViolatio
 
     def judge(subnet: PolicyResource) -> None:
         if get(subnet.props, "mapPublicIpOnLaunch") is True:
-            report_violation(f"{_name(subnet)} is public: it gives every instance a public IP.", subnet.urn)
+            report_violation(f"{describe(subnet)} is public: it gives every instance a public IP.", subnet.urn)
         for table in _tables_of(stack, subnet):
             if any(_to_internet_gateway(stack, route, holder) for _, route, holder in _default_routes(stack, table)):
-                report_violation(f"{_name(subnet)} is public: its route table {table.name} sends the default route "
+                report_violation(f"{describe(subnet)} is public: its route table {table.name} sends the default route "
                                  "to the internet gateway.", subnet.urn)
 
     each_known(stack.of(SUBNET), judge)
@@ -382,7 +377,7 @@ def private_tiers_no_route_out(args: StackValidationArgs, report_violation: Repo
             return
         for table in _tables_of(stack, subnet):
             for destination, _, holder in _default_routes(stack, table):
-                report_violation(f"{_name(subnet)} of the {tier} tier routes {destination} out of the VPC "
+                report_violation(f"{describe(subnet)} of the {tier} tier routes {destination} out of the VPC "
                                  f"({holder.name}).", subnet.urn)
 
     each_known(stack.of(SUBNET), judge)
@@ -419,7 +414,7 @@ def load_balancer_reached_only_through_the_chain(args: StackValidationArgs,
                         continue
                     if kind == "group" and _peer_groups(stack, holder, value):
                         continue
-                    report_violation(f"{_name(balancer)}: its group {group.name} admits {kind} {value} on "
+                    report_violation(f"{describe(balancer)}: its group {group.name} admits {kind} {value} on "
                                      f"{rule.ports} ({holder.name}); only CloudFront's origin-facing prefix list and "
                                      "the stack's own groups may reach it.", balancer.urn)
 
@@ -437,7 +432,7 @@ def tasks_admit_only_the_load_balancer(args: StackValidationArgs, report_violati
                 for kind, value in rule.peers:
                     if kind == "group" and {g.urn for g in _peer_groups(stack, holder, value)} & balancer_groups:
                         continue
-                    report_violation(f"{_name(service)}: its group {group.name} admits {kind} {value} on "
+                    report_violation(f"{describe(service)}: its group {group.name} admits {kind} {value} on "
                                      f"{rule.ports} ({holder.name}); a service's tasks admit only the load "
                                      "balancer's group.", service.urn)
 
@@ -445,7 +440,7 @@ def tasks_admit_only_the_load_balancer(args: StackValidationArgs, report_violati
 
 
 def _trusts_github(role: PolicyResource) -> bool:
-    return any(GITHUB_OIDC in str(v) for s in statements(get(role.props, "assumeRolePolicy"))
+    return any(GITHUB_OIDC_PROVIDER in str(v) for s in statements(get(role.props, "assumeRolePolicy"))
                for v in as_list(get(s, "Principal.Federated")))
 
 
@@ -457,16 +452,16 @@ def roles_carry_the_boundary(args: StackValidationArgs, report_violation: Report
             return  # the CI roles: their limits are their own policies (components/ci.py)
         boundary = get(role.props, "permissionsBoundary")
         if not boundary:
-            report_violation(f"{_name(role)} carries no permissions boundary.", role.urn)
+            report_violation(f"{describe(role)} carries no permissions boundary.", role.urn)
         elif not stack.referred(role, "permissionsBoundary", POLICY):
-            report_violation(f"{_name(role)}'s boundary {boundary} is no policy of this stack.", role.urn)
+            report_violation(f"{describe(role)}'s boundary {boundary} is no policy of this stack.", role.urn)
 
     each_known(stack.of(ROLE), judge)
 
 
 def no_long_lived_credentials(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for resource in stack_of(args).of(IAM_USER, ACCESS_KEY):
-        report_violation(f"{_name(resource)}: the stack reaches AWS through roles (GitHub OIDC, task roles), never "
+        report_violation(f"{describe(resource)}: the stack reaches AWS through roles (GitHub OIDC, task roles), never "
                          "through IAM users or stored access keys.", resource.urn)
 
 

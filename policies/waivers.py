@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from .core import ADVISORY, MANDATORY, StackCheck, as_list, known, stack_policy
 from .graph import Stack, resource_name, stack_name, stack_of
@@ -63,9 +63,13 @@ def _has_no_domain(stack: Stack) -> bool:
     return not any(as_list(known(d.props, "aliases")) for d in stack.of(DISTRIBUTION))
 
 
+def account_records(stack: Stack) -> list[PolicyResource]:
+    """The parameters by which a stack records that it owns its account's detection."""
+    return [p for p in stack.of(PARAMETER) if str(known(p.props, "name") or "").startswith(ACCOUNT_RECORDS)]
+
+
 def _claims_no_account_detection(stack: Stack) -> bool:
-    return not stack.of(TRAIL, DETECTOR) and not any(
-        str(known(p.props, "name") or "").startswith(ACCOUNT_RECORDS) for p in stack.of(PARAMETER))
+    return not stack.of(TRAIL, DETECTOR) and not account_records(stack)
 
 
 # Conditions a waiver may hold `while`, judged on the stack's resources: (what it means, the test).

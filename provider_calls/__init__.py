@@ -67,7 +67,7 @@ NO_CALL_PREFIXES = ("webstack:", "pulumi:providers:")
 GLOBAL_REGION = "us-east-1"
 
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _KEYS = ("tags", "resource-tags", "boundary", "data")
 _VALUED_KEYS = ("boundary", "policy", "passed-to", "service-name", "region", "when", "resource-tags")
 

@@ -89,7 +89,8 @@ def check(capture: Capture, table: Table, deploy: list[dict[str, Any]] | None = 
     report = Report(stack=capture.stack)
     resolver = Resolver(capture)
     held_back = administered(capture)
-    types = {r.type for r in checked_resources(capture)} | {i.token for i in capture.invokes}
+    resources = checked_resources(capture)
+    types = {r.type for r in resources} | {i.token for i in capture.invokes}
     report.missing_types = table.missing(types)
 
     def judge(request: Request, preview_asked: bool, preview_refused: bool = False) -> None:
@@ -104,7 +105,7 @@ def check(capture: Capture, table: Table, deploy: list[dict[str, Any]] | None = 
         if preview_refused and preview_verdict:
             report.findings.append(Finding("preview", request, preview_verdict, expected="refused (it reads data)"))
 
-    for resource in checked_resources(capture):
+    for resource in resources:
         entry = table.entry(resource.type)
         if entry is None:
             continue

@@ -58,17 +58,13 @@ class Resolver:
 
     # --- providers -----------------------------------------------------------------------------------------
 
-    def provider(self, reference: str) -> Resource | None:
-        urn = reference.rsplit("::", 1)[0] if reference else ""
-        return next((r for r in self.capture.resources if r.urn == urn), None)
-
     def region(self, reference: str) -> str:
-        provider = self.provider(reference)
+        provider = self.capture.provider_of(reference)
         region = provider.inputs.get("region") if provider else None
         return region or self.capture.config.get("aws:region", "ap-northeast-1")
 
     def default_tags(self, reference: str) -> dict[str, str]:
-        provider = self.provider(reference)
+        provider = self.capture.provider_of(reference)
         raw = provider.inputs.get("defaultTags") if provider else None
         if isinstance(raw, str):  # providers receive objects as JSON text
             raw = json.loads(raw)

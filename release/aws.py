@@ -59,6 +59,18 @@ def _call(action: str, resource: str, call: Callable[[], T]) -> T:
         raise _failure(action, resource, error) from error
 
 
+def _described(action: str, arns: Sequence[str], size: int, key: str, describe: Callable[[list[str]], Any],
+               resource: str | None = None) -> dict[str, list[Any]]:
+    """One Describe* call per batch of `arns`, their `key` lists and failures joined; `resource` names what the
+    call is on in an error (the batch's ARNs when not given)."""
+    found: dict[str, list[Any]] = {key: [], "failures": []}
+    for batch in _batches(arns, size):
+        answer = _call(action, resource or ", ".join(batch), lambda batch=batch: describe(list(batch)))
+        found[key] += answer.get(key, [])
+        found["failures"] += answer.get("failures", [])
+    return found
+
+
 class AwsReader:
     """One reading of a release's services, tasks and image; read() is called once per poll."""
 
@@ -73,36 +85,27 @@ class AwsReader:
                          lambda: ecs.describe_services(cluster=cluster, services=names))
 
         deployment_arns = _unique([s.get("currentServiceDeployment") for s in services.get("services", [])])
-        deployments: dict[str, list[Any]] = {"serviceDeployments": [], "failures": []}
-        for batch in _batches(deployment_arns, SERVICE_DEPLOYMENTS_PER_CALL):
-            answer = _call("ecs:DescribeServiceDeployments", ", ".join(batch),
-                           lambda batch=batch: ecs.describe_service_deployments(serviceDeploymentArns=list(batch)))
-            deployments["serviceDeployments"] += answer.get("serviceDeployments", [])
-            deployments["failures"] += answer.get("failures", [])
+        deployments = _described("ecs:DescribeServiceDeployments", deployment_arns, SERVICE_DEPLOYMENTS_PER_CALL,
+                                 "serviceDeployments",
+                                 lambda batch: ecs.describe_service_deployments(serviceDeploymentArns=batch))
 
         # The revisions a deployment names: what it deploys, what it replaces, and what a rollback returned to.
         revision_arns = _unique([arn for d in deployments["serviceDeployments"] for arn in (
             (d.get("targetServiceRevision") or {}).get("arn"),
             *((r or {}).get("arn") for r in d.get("sourceServiceRevisions", [])),
             (d.get("rollback") or {}).get("serviceRevisionArn"))])
-        revisions: dict[str, list[Any]] = {"serviceRevisions": [], "failures": []}
-        for batch in _batches(revision_arns, SERVICE_REVISIONS_PER_CALL):
-            answer = _call("ecs:DescribeServiceRevisions", ", ".join(batch),
-                           lambda batch=batch: ecs.describe_service_revisions(serviceRevisionArns=list(batch)))
-            revisions["serviceRevisions"] += answer.get("serviceRevisions", [])
-            revisions["failures"] += answer.get("failures", [])
+        revisions = _described("ecs:DescribeServiceRevisions", revision_arns, SERVICE_REVISIONS_PER_CALL,
+                               "serviceRevisions",
+                               lambda batch: ecs.describe_service_revisions(serviceRevisionArns=batch))
 
         task_arns: list[str] = []
         for name in names:
             pages = _call("ecs:ListTasks", f"tasks of service {name} in cluster {cluster}", lambda name=name: list(
                 ecs.get_paginator("list_tasks").paginate(cluster=cluster, serviceName=name, desiredStatus="RUNNING")))
             task_arns += [arn for page in pages for arn in page.get("taskArns", [])]
-        tasks: dict[str, list[Any]] = {"tasks": [], "failures": []}
-        for batch in _batches(task_arns, TASKS_PER_CALL):
-            answer = _call("ecs:DescribeTasks", f"tasks of cluster {cluster}",
-                           lambda batch=batch: ecs.describe_tasks(cluster=cluster, tasks=list(batch)))
-            tasks["tasks"] += answer.get("tasks", [])
-            tasks["failures"] += answer.get("failures", [])
+        tasks = _described("ecs:DescribeTasks", task_arns, TASKS_PER_CALL, "tasks",
+                           lambda batch: ecs.describe_tasks(cluster=cluster, tasks=batch),
+                           resource=f"tasks of cluster {cluster}")
 
         return Observed(services=services, tasks=tasks, images=self._images(),
                         service_deployments=deployments, service_revisions=revisions)

@@ -12,6 +12,7 @@ the stack unpriced. No free tier is counted (AWS's always-free allowances includ
 whole account, and a report that spent it on one stack would understate every other.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -514,8 +515,6 @@ def _queues(stock: Inventory, out: _Lines) -> None:
 
 
 def _redrive_policies(stock: Inventory) -> list[dict[str, Any]]:
-    import json
-
     policies = []
     for queue in stock.of_type(inv.QUEUE):
         value = queue.get("redrivePolicy")

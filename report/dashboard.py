@@ -11,7 +11,7 @@ tests compare with the body.
 import json
 import re
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -268,17 +268,11 @@ def parse_svg(text: str) -> list[dict[str, Any]]:
     widgets = []
     for match in re.finditer(r'<g class="widget" ([^>]*)>', text):
         attributes = dict(re.findall(r'data-([a-z]+)="([^"]*)"', match.group(1)))
-        widgets.append({"type": attributes["type"], "title": _unescape(attributes["title"]),
+        widgets.append({"type": attributes["type"], "title": unescape(attributes["title"]),
                         **{k: int(attributes[k]) for k in ("x", "y", "width", "height")}})
     return widgets
 
 
 def dashboard_name(text: str) -> str | None:
     found = re.search(r'<text class="dashboard-name"[^>]*>([^<]*)</text>', text)
-    return _unescape(found.group(1)) if found else None
-
-
-def _unescape(text: str) -> str:
-    from html import unescape
-
-    return unescape(text)
+    return unescape(found.group(1)) if found else None

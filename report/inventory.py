@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mock_engine import Capture, Resource, as_list
@@ -175,17 +176,15 @@ class Inventory:
 
     def region_of(self, resource: Resource) -> str:
         """The region of the provider the resource is declared with (`urn::id`), else the stack's."""
-        urn = resource.provider.rsplit("::", 1)[0] if resource.provider else ""
-        for provider in self.capture.resources:
-            if provider.urn == urn and provider.type.startswith(PROVIDER_PREFIX):
-                return provider.get("region") or self.region
+        provider = self.capture.provider_of(resource.provider)
+        if provider is not None and provider.type.startswith(PROVIDER_PREFIX):
+            return provider.get("region") or self.region
         return self.region
 
     @property
     def custom_resources(self) -> list[Resource]:
         """What the stack declares in AWS: every resource but components and providers."""
-        return sorted((r for r in self.capture.resources if r.custom and not r.type.startswith(PROVIDER_PREFIX)),
-                      key=lambda r: (r.type, r.name))
+        return sorted(self.capture.custom_resources, key=lambda r: (r.type, r.name))
 
     def bucket_named(self, reference: Any) -> Resource | None:
         """A bucket by its name, its ARN, or an S3 ARN with a key prefix (`arn:aws:s3:::bucket/prefix`)."""
@@ -271,8 +270,9 @@ class Inventory:
                 if e.get("vpcEndpointType") == "Gateway"]
 
     # -- compute -----------------------------------------------------------------------------------------------
-    @property
+    @cached_property
     def fargate_services(self) -> list[FargateService]:
+        # Read once: the cost lines, the diagram and services_of all ask for it, and the capture does not change.
         services = []
         for service in self.of_type(ECS_SERVICE):
             task_definition = self.resolve(service.get("taskDefinition"))

@@ -16,6 +16,13 @@ STANDARD_IA_MINIMUM_DAYS = 30
 GLACIER_IR_MINIMUM_DAYS = 90
 
 
+def _outlasts_the_billed_minimum(retention: int | None, moved_after: int, minimum: int, storage: str) -> None:
+    """Refuse an expiry that comes sooner after a move to `storage` than the `minimum` days S3 bills there."""
+    if retention is not None and retention < moved_after + minimum:
+        raise ValueError(f"a log would expire less than {minimum} days after moving to {storage}, which bills "
+                         f"{minimum} days anyway; set retentionDays to at least {moved_after + minimum}, or this to 0")
+
+
 class LogsConfig(Section):
     cloudfront: bool = True
     """CloudFront standard logging (v2): one record per viewer request, delivered to the archive."""
@@ -48,11 +55,7 @@ class LogsConfig(Section):
         if value < STANDARD_IA_MINIMUM_DAYS:
             raise ValueError(f"S3 moves objects to Standard-IA after {STANDARD_IA_MINIMUM_DAYS} days at the "
                              "earliest; use 30 or more, or 0 to keep logs in S3 Standard")
-        retention = info.data.get("retention_days")
-        if retention is not None and retention < value + STANDARD_IA_MINIMUM_DAYS:
-            raise ValueError(f"a log would expire less than {STANDARD_IA_MINIMUM_DAYS} days after moving to "
-                             f"Standard-IA, which bills {STANDARD_IA_MINIMUM_DAYS} days anyway; set "
-                             f"retentionDays to at least {value + STANDARD_IA_MINIMUM_DAYS}, or this to 0")
+        _outlasts_the_billed_minimum(info.data.get("retention_days"), value, STANDARD_IA_MINIMUM_DAYS, "Standard-IA")
         return value
 
     @field_validator("glacier_days")
@@ -65,11 +68,8 @@ class LogsConfig(Section):
             raise ValueError(f"glacierDays must be 0 or at least infrequentAccessDays + "
                              f"{STANDARD_IA_MINIMUM_DAYS} = {infrequent + STANDARD_IA_MINIMUM_DAYS}: S3 moves "
                              f"objects out of Standard-IA after {STANDARD_IA_MINIMUM_DAYS} days there")
-        retention = info.data.get("retention_days")
-        if retention is not None and retention < value + GLACIER_IR_MINIMUM_DAYS:
-            raise ValueError(f"a log would expire less than {GLACIER_IR_MINIMUM_DAYS} days after moving to Glacier "
-                             f"Instant Retrieval, which bills {GLACIER_IR_MINIMUM_DAYS} days anyway; set "
-                             f"retentionDays to at least {value + GLACIER_IR_MINIMUM_DAYS}, or this to 0")
+        _outlasts_the_billed_minimum(info.data.get("retention_days"), value, GLACIER_IR_MINIMUM_DAYS,
+                                     "Glacier Instant Retrieval")
         return value
 
     @field_validator("object_lock")

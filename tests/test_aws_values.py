@@ -25,9 +25,10 @@ from policies.aws_values import REQUESTS, model
 from policies.aws_values.ecs import CONTAINER_RULES
 from policies.aws_values.fields import AutoName, Field, same
 from policies.aws_values.model import Checker, full_match, java_pattern, service_model, shape
-from policies.core import load_config_file
 from policies.offline import check_capture, checklist
 from provider_calls.settings import EXAMPLE_CI, OBJECT_LOCK, everything
+from tests.policy_cases import doc, messages
+from tests.policy_cases import res as declared
 
 BY_NAME = {policy.name: policy for policy in AWS_VALUE_RULES}
 ACCOUNT = "123456789012"
@@ -65,19 +66,11 @@ def provider(tags: dict[str, str] | None = None) -> Resource:
 
 
 def res(type_: str, name: str, inputs: dict[str, Any], deps: dict[str, list[Resource]] | None = None) -> Resource:
-    return Resource(type=type_, name=name, urn=f"urn:pulumi:test::webstack::{type_}::{name}", inputs=inputs,
-                    provider=f"{PROVIDER_URN}::provider-id",
-                    property_dependencies={k: [r.urn for r in v] for k, v in (deps or {}).items()})
+    return declared(type_, name, inputs, deps, provider=f"{PROVIDER_URN}::provider-id")
 
 
 def violations(policy_name: str, resources: list[Resource], tags: dict[str, str] | None = None) -> list[str]:
-    capture = Capture(stack="test", config={}, resources=[provider(tags), *resources], outputs={})
-    result = check_capture(capture, policies=[BY_NAME[policy_name]], config=load_config_file())
-    return [v.message for v in result.violations]
-
-
-def doc(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    return messages([BY_NAME[policy_name]], [provider(tags), *resources])
 
 
 # --- building blocks, as the program declares them -----------------------------------------------------------------

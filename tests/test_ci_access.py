@@ -17,8 +17,7 @@ from components.account import OWNER_PARAMETER, TRAIL_NAME
 from components.ci import NO_RESOURCE_TYPE_ACTIONS, chatbot_region
 from mock_engine import ACCOUNT_ID, PROJECT_ROOT, Capture, Resource, StackRunFailed, as_list, policy_document, run_stack
 from provider_calls import iam
-from provider_calls.check import deploy_documents as _deploy_documents
-from provider_calls.check import preview_documents as _preview_documents
+from provider_calls.check import deploy_documents, preview_documents
 
 REPOSITORY = "acme/webstack"
 REGION = "ap-northeast-1"
@@ -75,15 +74,6 @@ def role(cap: Capture, kind: str) -> Resource:
 
 def provider_arn(cap: Capture) -> str:
     return cap.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").state["arn"]
-
-
-def preview_documents(cap: Capture) -> list[dict[str, Any]]:
-    return _preview_documents(cap)
-
-
-def deploy_documents(cap: Capture) -> list[dict[str, Any]]:
-    """Every managed policy attached to the deploy role, plus any inline one."""
-    return _deploy_documents(cap)
 
 
 def boundary_arn(cap: Capture) -> str:

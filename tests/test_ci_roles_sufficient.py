@@ -245,6 +245,12 @@ def test_a_template_reading_an_input_the_resource_lacks_is_refused():
         requests_for(cap, table, cap.of_type("aws:sns/topic:Topic")[0], ("read",))
 
 
+def test_an_empty_placeholder_in_a_target_is_refused():
+    with pytest.raises(TableError, match="empty placeholder"):
+        parse({"resources": {"aws:sns/topic:Topic": {
+            "source": ["x"], "read": ["sns:GetTopicAttributes arn:{partition}:sns:{region}:{account}:{}"]}}})
+
+
 def test_the_requests_carry_what_the_policies_condition_on():
     cap = capture("dev-everything")
     resolver = Resolver(cap)

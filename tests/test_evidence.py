@@ -18,6 +18,7 @@ from mock_engine import Capture, Resource
 from policies import evidence, protection
 from policies.offline import check_capture
 from policies.waivers import WAIVED_POLICY
+from tests.policy_cases import doc, messages, res
 
 RULES = [*evidence.POLICIES, *protection.POLICIES, WAIVED_POLICY]
 BY_NAME = {policy.name: policy for policy in RULES}
@@ -25,21 +26,8 @@ ACCOUNT = "123456789012"
 CLOUDFRONT_PREFIX_LIST = "pl-58a04531"
 
 
-def res(type_: str, name: str, inputs: dict[str, Any] | None = None,
-        deps: dict[str, list[Resource]] | None = None, protect: bool = False, stack: str = "test") -> Resource:
-    """A captured resource; `deps` maps an input to the resources it was computed from."""
-    return Resource(type=type_, name=name, urn=f"urn:pulumi:{stack}::webstack::{type_}::{name}",
-                    inputs=inputs or {}, protect=protect,
-                    property_dependencies={k: [r.urn for r in v] for k, v in (deps or {}).items()})
-
-
-def found(policy: str, resources: list[Resource], stack: str = "test") -> list[str]:
-    capture = Capture(stack=stack, config={}, resources=resources, outputs={})
-    return [v.message for v in check_capture(capture, policies=[BY_NAME[policy]]).violations]
-
-
-def doc(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+def found(policy: str, resources: list[Resource]) -> list[str]:
+    return messages([BY_NAME[policy]], resources)
 
 
 def case(policy: str, label: str, resources: list[Resource], fires: bool):

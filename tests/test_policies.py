@@ -15,8 +15,8 @@ import pytest
 
 from mock_engine import Capture, Resource
 from policies import GUARDRAILS
-from policies.core import load_config_file
 from policies.offline import check_capture
+from tests.policy_cases import doc, messages, res
 
 # The security guardrails; AWS's value rules have their cases in tests/test_aws_values.py.
 BY_NAME = {policy.name: policy for policy in GUARDRAILS}
@@ -25,20 +25,8 @@ CLOUDFRONT_PREFIX_LIST = "pl-58a04531"
 GITHUB_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 
 
-def res(type_: str, name: str, inputs: dict[str, Any], deps: dict[str, list[Resource]] | None = None) -> Resource:
-    """A captured resource; `deps` maps an input to the resources it was computed from."""
-    return Resource(type=type_, name=name, urn=f"urn:pulumi:test::webstack::{type_}::{name}", inputs=inputs,
-                    property_dependencies={k: [r.urn for r in v] for k, v in (deps or {}).items()})
-
-
 def violations(policy_name: str, resources: list[Resource], config: dict | None = None) -> list[str]:
-    capture = Capture(stack="test", config={}, resources=resources, outputs={})
-    result = check_capture(capture, policies=[BY_NAME[policy_name]], config=config or load_config_file())
-    return [v.message for v in result.violations]
-
-
-def doc(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    return messages([BY_NAME[policy_name]], resources, config or None)
 
 
 # --- realistic building blocks ---------------------------------------------------------------------------------

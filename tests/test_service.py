@@ -27,6 +27,7 @@ from tests.test_platform import (
     release_probe_groups,
     says_what_it_means_and_where_to_look,
 )
+from tests.test_platform import part as in_platform
 
 SERVICE_COMPONENT = "webstack:service:FargateService"
 TASK_ROLES = "webstack:iam:TaskRoles"
@@ -108,11 +109,6 @@ def size(capture: Capture, key: str) -> ServiceConfig | WorkerServiceConfig:
 
 def platform_config(capture: Capture) -> PlatformConfig:
     return PlatformConfig.model_validate(capture.config.get("webstack:platform", {}))
-
-
-def in_platform(capture: Capture, type_: str) -> Resource:
-    [found] = [r for r in capture.descendants_of(platform_of(capture)) if r.type == type_]
-    return found
 
 
 def service_group(capture: Capture, key: str) -> Resource:

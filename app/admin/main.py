@@ -359,6 +359,3 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
     code = "invalid_item_id" if set(fields) == {"item_id"} else "invalid_request"
     message = "; ".join(f"{field}: {problem}" for field, problem in fields.items()) or "invalid request"
     return JSONResponse({"error": {"code": code, "message": message, "fields": fields}}, status_code=400)
-
-
-

@@ -22,16 +22,26 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from boto3.session import Session
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.api.catalogue import Catalogue, image_url_for, normalise_price
+from app.api.catalogue import (
+    IMAGE_PREFIX,
+    VARIANT_PREFIX,
+    aws_clients,
+    call_aws,
+    id_order,
+    image_url_for,
+    normalise_price,
+    scan_table,
+    unavailable,
+)
 from app.api.errors import ApiError
 
 from .models import AdminItem
@@ -39,9 +49,6 @@ from .settings import AdminSettings
 
 log = logging.getLogger("webstack.admin.store")
 
-IMAGE_PREFIX = "images/"
-VARIANT_PREFIX = "variants/"
-_CONNECT_TIMEOUT_SECONDS = 1.0
 # Uploads carry up to MAX_IMAGE_BYTES: give S3 longer than a read of the table.
 _READ_TIMEOUT_SECONDS = 10.0
 _deserializer = TypeDeserializer()
@@ -109,10 +116,13 @@ def new_image_key(extension: str) -> str:
     return f"{IMAGE_PREFIX}{secrets.token_hex(16)}.{extension}"
 
 
-def _variant_keys(raw: dict[str, Any]) -> list[str]:
-    variants = raw.get("variants", {}).get("M", {})
+def _object_keys(raw: dict[str, Any]) -> list[str]:
+    """The objects an item in DynamoDB JSON points to: its picture under images/, then its variants."""
     keys = []
-    for entry in variants.get("items", {}).get("L", []):
+    image_key = raw.get("image_key", {}).get("S")
+    if isinstance(image_key, str) and image_key.startswith(IMAGE_PREFIX):
+        keys.append(image_key)
+    for entry in raw.get("variants", {}).get("M", {}).get("items", {}).get("L", []):
         key = entry.get("M", {}).get("key", {}).get("S")
         if isinstance(key, str) and key.startswith(VARIANT_PREFIX):
             keys.append(key)
@@ -128,34 +138,18 @@ class ItemFields:
 
 class AdminStore:
     def __init__(self, settings: AdminSettings, session: Session | None = None):
-        session = session or Session()
-        config = Config(
-            region_name=settings.aws_region,
-            retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
-            connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=_READ_TIMEOUT_SECONDS,
-            s3={"addressing_style": "path"} if settings.aws_endpoint_url else None,
-        )
+        self._dynamodb, self._s3 = aws_clients(settings, session, _READ_TIMEOUT_SECONDS)
         self._table = settings.table_name
         self._bucket = settings.bucket_name
-        self._dynamodb = session.client("dynamodb", endpoint_url=settings.aws_endpoint_url, config=config)
-        self._s3 = session.client("s3", endpoint_url=settings.aws_endpoint_url, config=config)
 
     # Reads
 
     def list_items(self) -> list[AdminItem]:
-        request: dict[str, Any] = {"TableName": self._table}
-        items = []
-        while True:
-            page = self._call("DynamoDB", self._dynamodb.scan, **request)
-            items.extend(to_admin_item(raw) for raw in page.get("Items", []))
-            if not page.get("LastEvaluatedKey"):
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return sorted(items, key=_id_order)
+        items = (to_admin_item(raw) for raw in scan_table(self._dynamodb, self._table))
+        return sorted(items, key=lambda item: id_order(item.id))
 
     def get_raw(self, item_id: str) -> dict[str, Any] | None:
-        response = self._call(
+        response = call_aws(
             "DynamoDB", self._dynamodb.get_item, TableName=self._table, Key={"id": {"S": item_id}}, ConsistentRead=True
         )
         return response.get("Item")
@@ -176,14 +170,14 @@ class AdminStore:
             "price": {"N": str(fields.price)},
             "version": {"N": "1"},
         }
-        try:
-            self._dynamodb.put_item(TableName=self._table, Item=raw, ConditionExpression="attribute_not_exists(id)")
-        except ClientError as error:
-            if _is_condition_failure(error):
-                raise AlreadyExists(item_id) from None
-            raise self._unavailable("DynamoDB", "PutItem", error) from None
-        except BotoCoreError as error:
-            raise self._unavailable("DynamoDB", "PutItem", error) from None
+        self._conditional_write(
+            "PutItem",
+            self._dynamodb.put_item,
+            lambda _error: AlreadyExists(item_id),
+            TableName=self._table,
+            Item=raw,
+            ConditionExpression="attribute_not_exists(id)",
+        )
         return to_admin_item(raw)
 
     def update_item(self, item_id: str, expected: int, fields: ItemFields) -> AdminItem:
@@ -211,7 +205,7 @@ class AdminStore:
         if version_of(current) != expected:
             raise VersionConflict(item_id, expected, version_of(current))
         key = new_image_key(extension)
-        self._call(
+        call_aws(
             "S3",
             self._s3.put_object,
             Bucket=self._bucket,
@@ -236,11 +230,7 @@ class AdminStore:
             self._delete_objects([key], reason="upload superseded")
             raise
         old = response["Attributes"]
-        stale = _variant_keys(old)
-        old_key = old.get("image_key", {}).get("S")
-        if isinstance(old_key, str) and old_key.startswith(IMAGE_PREFIX) and old_key != key:
-            stale.insert(0, old_key)
-        self._delete_objects(stale, reason="picture replaced")
+        self._delete_objects([stale for stale in _object_keys(old) if stale != key], reason="picture replaced")
         new = {name: value for name, value in old.items() if name != "variants"}
         new["image_key"] = {"S": key}
         new["version"] = {"N": str(expected + 1)}
@@ -248,45 +238,46 @@ class AdminStore:
 
     def delete_item(self, item_id: str, expected: int) -> None:
         condition, values = _version_condition(expected)
-        try:
-            response = self._dynamodb.delete_item(
-                TableName=self._table,
-                Key={"id": {"S": item_id}},
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_OLD",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                raise self._conflict_or_missing(item_id, expected, error) from None
-            raise self._unavailable("DynamoDB", "DeleteItem", error) from None
-        except BotoCoreError as error:
-            raise self._unavailable("DynamoDB", "DeleteItem", error) from None
-        old = response.get("Attributes", {})
-        keys = []
-        old_key = old.get("image_key", {}).get("S")
-        if isinstance(old_key, str) and old_key.startswith(IMAGE_PREFIX):
-            keys.append(old_key)
-        keys.extend(_variant_keys(old))
-        self._delete_objects(keys, reason="item deleted")
+        response = self._conditional_write(
+            "DeleteItem",
+            self._dynamodb.delete_item,
+            lambda error: self._conflict_or_missing(item_id, expected, error),
+            TableName=self._table,
+            Key={"id": {"S": item_id}},
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        self._delete_objects(_object_keys(response.get("Attributes", {})), reason="item deleted")
 
     # Helpers
 
     def _conditional_update(self, item_id: str, expected: int, **request: Any) -> dict[str, Any]:
+        return self._conditional_write(
+            "UpdateItem",
+            self._dynamodb.update_item,
+            lambda error: self._conflict_or_missing(item_id, expected, error),
+            TableName=self._table,
+            Key={"id": {"S": item_id}},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            **request,
+        )
+
+    @staticmethod
+    def _conditional_write(
+        name: str, operation: Any, on_condition_failure: Callable[[ClientError], ApiError], **request: Any
+    ) -> dict[str, Any]:
+        """``operation(**request)``: a failed condition raises what ``on_condition_failure`` makes of it, any
+        other failure UpstreamUnavailable."""
         try:
-            return self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"id": {"S": item_id}},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **request,
-            )
+            return operation(**request)
         except ClientError as error:
             if _is_condition_failure(error):
-                raise self._conflict_or_missing(item_id, expected, error) from None
-            raise self._unavailable("DynamoDB", "UpdateItem", error) from None
+                raise on_condition_failure(error) from None
+            raise unavailable("DynamoDB", name, error) from None
         except BotoCoreError as error:
-            raise self._unavailable("DynamoDB", "UpdateItem", error) from None
+            raise unavailable("DynamoDB", name, error) from None
 
     @staticmethod
     def _conflict_or_missing(item_id: str, expected: int, error: ClientError) -> ApiError:
@@ -307,21 +298,7 @@ class AdminStore:
                     extra={"fields": {"key": key, "reason": reason, "detail": str(error)}},
                 )
 
-    def _call(self, service: str, operation: Any, **request: Any) -> dict[str, Any]:
-        try:
-            return operation(**request)
-        except (ClientError, BotoCoreError) as error:
-            raise self._unavailable(service, operation.__name__, error) from None
-
-    _unavailable = staticmethod(Catalogue._unavailable)
-
 
 def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def _id_order(item: AdminItem) -> tuple[int, int, str]:
-    if item.id.isascii() and item.id.isdigit():
-        return (0, int(item.id), item.id)
-    return (1, 0, item.id)
 

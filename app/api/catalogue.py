@@ -13,10 +13,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, Protocol, TypeGuard
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer
+from boto3.session import Session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -132,11 +132,12 @@ def normalise_price(value: Any) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _id_order(item: Item) -> tuple[int, int, str]:
-    # Numeric ids in numeric order ("2" before "10"), then any others by their text.
-    if item.id.isascii() and item.id.isdigit():
-        return (0, int(item.id), item.id)
-    return (1, 0, item.id)
+def id_order(item_id: str) -> tuple[int, int, str]:
+    """The sort key of an item list: numeric ids in numeric order ("2" before "10"), then any others by
+    their text."""
+    if item_id.isascii() and item_id.isdigit():
+        return (0, int(item_id), item_id)
+    return (1, 0, item_id)
 
 
 def to_item(raw: dict[str, Any]) -> Item:
@@ -172,22 +173,72 @@ def _safe_content_type(content_type: str | None) -> str:
     return "application/octet-stream"
 
 
+class AwsSettings(Protocol):
+    aws_region: str
+    aws_max_attempts: int
+    aws_endpoint_url: str | None
+
+
+def aws_clients(
+    settings: AwsSettings, session: Session | None, read_timeout: float, **config: Any
+) -> tuple[Any, Any]:
+    """DynamoDB and S3 clients with bounded retries (standard mode, ``AWS_MAX_ATTEMPTS`` attempts) and a
+    short connect timeout; ``config`` adds botocore Config options."""
+    session = session or Session()
+    shared = Config(
+        region_name=settings.aws_region,
+        retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
+        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=read_timeout,
+        # An emulator answers on one host:port, so buckets go in the path there.
+        s3={"addressing_style": "path"} if settings.aws_endpoint_url else None,
+        **config,
+    )
+    return (
+        session.client("dynamodb", endpoint_url=settings.aws_endpoint_url, config=shared),
+        session.client("s3", endpoint_url=settings.aws_endpoint_url, config=shared),
+    )
+
+
+def scan_table(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Every item of ``table`` in DynamoDB JSON, page after page."""
+    request: dict[str, Any] = {"TableName": table}
+    items: list[dict[str, Any]] = []
+    while True:
+        page = call_aws("DynamoDB", dynamodb.scan, **request)
+        items.extend(page.get("Items", []))
+        if not page.get("LastEvaluatedKey"):
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def call_aws(service: str, operation: Any, **request: Any) -> dict[str, Any]:
+    """``operation(**request)``, or UpstreamUnavailable once its retries are spent."""
+    try:
+        return operation(**request)
+    except (ClientError, BotoCoreError) as error:
+        raise unavailable(service, operation.__name__, error) from None
+
+
+def unavailable(service: str, operation: str, error: Exception) -> UpstreamUnavailable:
+    """The 503 for an AWS call that failed after its retries, logged with the AWS error."""
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        reason = "throttled" if code in _THROTTLING_CODES else "request failed"
+    else:
+        code, reason = type(error).__name__, "unreachable"
+    log.warning(
+        "AWS call failed after retries",
+        extra={"fields": {"service": service, "operation": operation, "awsError": code, "detail": str(error)}},
+    )
+    return UpstreamUnavailable(service, reason)
+
+
 class Catalogue:
-    def __init__(self, settings: Settings, session: boto3.session.Session | None = None):
-        session = session or boto3.session.Session()
-        config = Config(
-            region_name=settings.aws_region,
-            retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
-            connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=_READ_TIMEOUT_SECONDS,
-            max_pool_connections=64,
-            # An emulator answers on one host:port, so buckets go in the path there.
-            s3={"addressing_style": "path"} if settings.aws_endpoint_url else None,
-        )
+    def __init__(self, settings: Settings, session: Session | None = None):
+        self._dynamodb, self._s3 = aws_clients(settings, session, _READ_TIMEOUT_SECONDS, max_pool_connections=64)
         self._table = settings.table_name
         self._bucket = settings.bucket_name
-        self._dynamodb = session.client("dynamodb", endpoint_url=settings.aws_endpoint_url, config=config)
-        self._s3 = session.client("s3", endpoint_url=settings.aws_endpoint_url, config=config)
         self._cache_seconds = settings.items_cache_seconds
         self._snapshot: tuple[float, list[Item]] | None = None
         self._refresh_lock = threading.Lock()
@@ -208,31 +259,22 @@ class Catalogue:
             snapshot = self._snapshot
             if snapshot is not None and time.monotonic() < snapshot[0]:
                 return snapshot[1]
-            items = sorted((to_item(raw) for raw in self._scan()), key=_id_order)
+            items = sorted(
+                (to_item(raw) for raw in scan_table(self._dynamodb, self._table)), key=lambda item: id_order(item.id)
+            )
             if self._cache_seconds > 0:
                 self._snapshot = (time.monotonic() + self._cache_seconds, items)
             return items
 
-    def _scan(self) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {"TableName": self._table}
-        pages = []
-        while True:
-            page = self._call("DynamoDB", self._dynamodb.scan, **request)
-            pages.append(page.get("Items", []))
-            if not page.get("LastEvaluatedKey"):
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return (raw for page in pages for raw in page)
-
     def get_item(self, item_id: str) -> Item | None:
-        response = self._call("DynamoDB", self._dynamodb.get_item, TableName=self._table, Key={"id": {"S": item_id}})
+        response = call_aws("DynamoDB", self._dynamodb.get_item, TableName=self._table, Key={"id": {"S": item_id}})
         raw = response.get("Item")
         return to_item(raw) if raw else None
 
     def check_ready(self) -> None:
         # GetItem of a key that does not exist: proves the table is reachable with the task role's read
         # permissions, costs half a read unit, and needs no extra IAM action.
-        self._call("DynamoDB", self._dynamodb.get_item, TableName=self._table, Key={"id": {"S": "__readyz__"}})
+        call_aws("DynamoDB", self._dynamodb.get_item, TableName=self._table, Key={"id": {"S": "__readyz__"}})
 
     def get_image(self, key: str, if_none_match: str | None) -> Image:
         request: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
@@ -252,9 +294,9 @@ class Catalogue:
                 if code in ("AccessDenied", "403"):
                     log.warning("S3 denied reading an image", extra={"fields": {"key": key}})
                 raise ApiError(404, "not_found", f"no image {key}") from None
-            raise self._unavailable("S3", "GetObject", error) from None
+            raise unavailable("S3", "GetObject", error) from None
         except BotoCoreError as error:
-            raise self._unavailable("S3", "GetObject", error) from None
+            raise unavailable("S3", "GetObject", error) from None
         last_modified = response.get("LastModified")
         return Image(
             etag=response.get("ETag"),
@@ -263,25 +305,6 @@ class Catalogue:
             last_modified=last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT") if last_modified else None,
             chunks=_stream(response["Body"]),
         )
-
-    def _call(self, service: str, operation: Any, **request: Any) -> dict[str, Any]:
-        try:
-            return operation(**request)
-        except (ClientError, BotoCoreError) as error:
-            raise self._unavailable(service, operation.__name__, error) from None
-
-    @staticmethod
-    def _unavailable(service: str, operation: str, error: Exception) -> UpstreamUnavailable:
-        if isinstance(error, ClientError):
-            code = error.response.get("Error", {}).get("Code", "")
-            reason = "throttled" if code in _THROTTLING_CODES else "request failed"
-        else:
-            code, reason = type(error).__name__, "unreachable"
-        log.warning(
-            "AWS call failed after retries",
-            extra={"fields": {"service": service, "operation": operation, "awsError": code, "detail": str(error)}},
-        )
-        return UpstreamUnavailable(service, reason)
 
 
 def _stream(body: Any) -> Iterator[bytes]:

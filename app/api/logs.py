@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from typing import Any
 
-from app.common.json_lines import JsonFormatter
+# The formatter of the API's lines, for whoever reads them back (the tests).
+from app.common.json_lines import JsonFormatter as JsonFormatter
+from app.common.json_lines import log_to_stdout
 
 from .errors import error_body
 
@@ -23,11 +24,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    log_to_stdout(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -177,7 +177,3 @@ class _ItemsBody:
             self._body = self._adapter.dump_json(items)
             self._items = items
         return self._body
-
-
-
-

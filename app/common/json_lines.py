@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 import traceback
 from typing import Any
@@ -22,3 +23,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def log_to_stdout(level: str) -> None:
+    """Every record from ``level`` up as a JSON line on stdout, the root logger's only handler."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import logging
-import sys
 
-from app.common.json_lines import JsonFormatter
+from app.common.json_lines import log_to_stdout
 
 
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    log_to_stdout(level)
     for noisy in ("botocore", "boto3", "urllib3", "PIL"):
         logging.getLogger(noisy).setLevel("WARNING")

@@ -25,7 +25,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from ..core import as_list, describe, is_mapping
+from ..core import as_list, describe, is_mapping, number, statements
 from .model import Checker, MemberRef, full_match
 
 # What a field is, which decides the policy that judges it.
@@ -50,12 +50,8 @@ class Rule:
 
 
 def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    # A flag is no number here, though float() reads True as 1.
+    return None if isinstance(value, bool) else number(value)
 
 
 def between(low: float, high: float, source: str, quote: str = "") -> Rule:
@@ -84,6 +80,14 @@ def at_most(length: int, source: str, quote: str = "", unit: str = "characters",
     def check(value: Any) -> str | None:
         size = measure(str(value))
         return None if size <= length else f"{size:,} {unit}, more than the {length:,} allowed"
+    return Rule(check, source, quote)
+
+
+def statements_at_most(limit: int, source: str, quote: str = "") -> Rule:
+    """A policy document, text or object, of at most `limit` statements."""
+    def check(document: Any) -> str | None:
+        count = len(statements(document))
+        return None if count <= limit else f"{count} statements, more than the {limit} allowed"
     return Rule(check, source, quote)
 
 

@@ -3,31 +3,24 @@ letters, digits, underscores and hyphens (the model documents it; its shape is a
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..core import statements
 from .fields import (
     DOCUMENT,
     NAME,
     VALUE,
     AutoName,
     Request,
-    Rule,
     Tagging,
     at_most,
     compact_json,
     fields,
     matches,
     one_of,
+    statements_at_most,
 )
 
 API = "https://docs.aws.amazon.com/sns/latest/api"
 POLICY_QUOTAS = "https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html"
 
-
-def _at_most_100_statements(document: Any) -> str | None:
-    count = len(statements(document))
-    return None if count <= 100 else f"{count} statements, more than the 100 allowed"
 
 REQUESTS = {
     "aws:sns/topic:Topic": Request((
@@ -41,7 +34,7 @@ REQUESTS = {
         "sns", DOCUMENT, ("policy", "SetTopicAttributes.AttributeValue", {"to_api": compact_json, "rules": (
             at_most(30 * 1024, f"{POLICY_QUOTAS} (Bytes: 30 kb)", unit="bytes",
                     measure=lambda text: len(text.encode())),
-            Rule(_at_most_100_statements, f"{POLICY_QUOTAS} (Statements: 100)"))})),
+            statements_at_most(100, f"{POLICY_QUOTAS} (Statements: 100)"))})),
         unchecked=("arn",)),
     "aws:sns/topicSubscription:TopicSubscription": Request(fields(
         "sns", VALUE, ("protocol", "Subscribe.Protocol", {"rules": (one_of(

@@ -3,10 +3,9 @@ documentation, quoted below. pulumi-aws auto-names a queue within 80 characters,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ..core import as_json, as_list, get, is_mapping, statements
+from ..core import as_json, as_list, get, is_mapping
 from .fields import (
     DOCUMENT,
     NAME,
@@ -20,17 +19,11 @@ from .fields import (
     compact_json,
     fields,
     matches,
+    statements_at_most,
 )
 
 API = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html"
 POLICY_QUOTAS = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-policies.html"
-
-
-def _statements_at_most(limit: int) -> Callable[[Any], str | None]:
-    def check(document: Any) -> str | None:
-        count = len(statements(document))
-        return None if count <= limit else f"{count} statements, more than the {limit} allowed"
-    return check
 
 
 def _redrive_allow_problem(document: Any) -> str | None:
@@ -70,7 +63,7 @@ REQUESTS = {
     "aws:sqs/queuePolicy:QueuePolicy": Request(fields(
         "sqs", DOCUMENT, ("policy", "SetQueueAttributes.Attributes{}", {"to_api": compact_json, "rules": (
             at_most(8_192, f"{POLICY_QUOTAS} (Bytes: 8,192)", unit="bytes", measure=lambda text: len(text.encode())),
-            Rule(_statements_at_most(20), f"{POLICY_QUOTAS} (Statements: 20)"))})),
+            statements_at_most(20, f"{POLICY_QUOTAS} (Statements: 20)"))})),
         unchecked=("queueUrl",)),
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": Request(fields(
         "sqs", DOCUMENT, ("redriveAllowPolicy", "SetQueueAttributes.Attributes{}", {"to_api": compact_json, "rules": (

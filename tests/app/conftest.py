@@ -3,6 +3,7 @@ against it, and the OpenAPI contract check every response goes through."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -149,6 +150,14 @@ class OpenApiContract:
 def contract(emulator: Emulator) -> OpenApiContract:
     with make_client(make_settings(emulator.endpoint_url)) as api:
         return OpenApiContract(api.get("/api/openapi.json").json())
+
+
+def service_env(*unset: str, prefixes: tuple[str, ...] = ("AWS_",), **extra: str) -> dict[str, str]:
+    """The environment to start a service of app/ in: this run's, without its AWS settings (nor any other variable
+    starting with one of `prefixes`) and the service's own variables (`unset`), so that `extra` alone configures
+    it; no bytecode written."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes) and key not in unset}
+    return env | {"PYTHONDONTWRITEBYTECODE": "1"} | extra
 
 
 def wait_until_healthy(process: subprocess.Popen[bytes], url: str, timeout: float = 15) -> None:

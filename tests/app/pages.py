@@ -1,9 +1,12 @@
-"""Helpers for the page tests: what a static page of app/frontend must be for the site's strict CSP."""
+"""Helpers for the page tests: what a static page of app/frontend must be for the site's strict CSP, and waiting on
+a page in the browser under that CSP."""
 
 from __future__ import annotations
 
+import time
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 
 class _Tags(HTMLParser):
@@ -39,3 +42,12 @@ def check_japanese_page_without_inline_code(page: Path, script: Path) -> list[di
     assert inline == []
     assert "innerHTML" not in script.read_text(encoding="utf-8")
     return scripts
+
+
+def wait_until(page: Any, condition: str, timeout: float = 10.0) -> None:
+    """Polls a JS function from Python: Playwright's wait_for_function evaluates a string in the page,
+    which the page's CSP (no 'unsafe-eval') rightly forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(condition):
+        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
+        time.sleep(0.05)

@@ -4,7 +4,6 @@ linted and checked, and the entry point is run as the container runs it)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import httpx
 
 from app.local import LOCAL_REGION
 
-from .conftest import BUCKET, TABLE, wait_until_healthy
+from .conftest import BUCKET, TABLE, service_env, wait_until_healthy
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 DOCKERFILE = APP_DIR / "Dockerfile"
@@ -61,11 +60,7 @@ def test_requirements_are_pinned():
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    for name in ("TABLE_NAME", "BUCKET_NAME", "HOST", "PORT"):
-        env.pop(name, None)
-    env.update(PYTHONDONTWRITEBYTECODE="1", **extra)
-    return env
+    return service_env("TABLE_NAME", "BUCKET_NAME", "HOST", "PORT", **extra)
 
 
 def test_entry_point_without_settings_names_what_to_set_and_loads_no_local_tooling():

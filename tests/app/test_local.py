@@ -54,7 +54,11 @@ def test_make_dev_entry_point_serves_and_stops_everything_on_ctrl_c(free_port):
                     break
             except httpx.TransportError:
                 pass
-            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
+            if process.poll() is not None or time.monotonic() >= deadline:
+                # Stopped first: reading the stderr of a process still running would wait for it to end.
+                process.kill()
+                _, stderr = process.communicate(timeout=15)
+                pytest.fail(f"app.local did not serve /api/items within 20 s:\n{stderr.decode()}")
             time.sleep(0.1)
         assert len(response.json()) == 3
     finally:

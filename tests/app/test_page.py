@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from .pages import wait_until
+
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.browser
@@ -20,15 +22,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def site(local_site: str) -> str:
     return local_site
-
-
-def wait_until(page, condition: str, timeout: float = 10.0) -> None:
-    """Polls a JS function from Python: Playwright's wait_for_function evaluates a string in the page,
-    which the page's CSP (no 'unsafe-eval') rightly forbids."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(condition):
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        time.sleep(0.05)
 
 
 @pytest.fixture

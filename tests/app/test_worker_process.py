@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -21,17 +20,15 @@ from PIL import Image
 
 from app.local import LOCAL_REGION
 
-from .conftest import SESSION
+from .conftest import SESSION, service_env
 from .pictures import Stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    for name in ("QUEUE_URL", "TABLE_NAME", "BUCKET_NAME", "HEALTH_PORT", "STOP_TIMEOUT_SECONDS"):
-        env.pop(name, None)
-    return env | {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"} | extra
+    return service_env("QUEUE_URL", "TABLE_NAME", "BUCKET_NAME", "HEALTH_PORT", "STOP_TIMEOUT_SECONDS",
+                       **({"PYTHONUNBUFFERED": "1"} | extra))
 
 
 def test_without_settings_the_worker_names_what_to_set_and_loads_no_local_tooling():

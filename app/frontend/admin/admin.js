@@ -130,12 +130,17 @@ async function cognito(action, payload) {
   return data;
 }
 
+// Cognito's answer once a sign-in conversation's session has run out: the user starts over.
+function sessionTimedOut(error) {
+  return error instanceof CognitoError && error.type === "NotAuthorizedException" && /session/i.test(error.message);
+}
+
 function cognitoMessage(error) {
   if (error instanceof CognitoError) {
     if (error.type === "NotAuthorizedException" && /attempts exceeded/i.test(error.message)) {
       return COGNITO_MESSAGES.TooManyRequestsException;
     }
-    if (error.type === "NotAuthorizedException" && /session/i.test(error.message)) {
+    if (sessionTimedOut(error)) {
       return "時間切れになりました。はじめからサインインしてください。";
     }
     return COGNITO_MESSAGES[error.type] || `サインインできませんでした（${error.type}）。`;
@@ -672,9 +677,7 @@ function onSubmit(id, handler, errorId) {
       await handler();
     } catch (error) {
       setMessage(errorId, cognitoMessage(error));
-      if (error instanceof CognitoError && error.type === "NotAuthorizedException" && /session/i.test(error.message)) {
-        showSignIn(cognitoMessage(error));
-      }
+      if (sessionTimedOut(error)) showSignIn(cognitoMessage(error));
     } finally {
       busy(form, false);
     }

@@ -37,7 +37,7 @@ from app.local import (
 from app.local_admin import AdminOrigin, LocalCognito, admin_settings, provision_cognito
 
 from ..conftest import SESSION
-from ..pages import check_japanese_page_without_inline_code
+from ..pages import check_japanese_page_without_inline_code, wait_until
 from ..pictures import photo
 from .conftest import add_user, cognito_call
 
@@ -148,14 +148,6 @@ def tab(chromium: Any) -> Iterator[Tab]:
     page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
     yield Tab(page, problems)
     context.close()
-
-
-def wait_until(page: Any, condition: str, timeout: float = 10.0) -> None:
-    """Polls a JS function from Python (the page's CSP forbids the eval that wait_for_function needs)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(condition):
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        time.sleep(0.05)
 
 
 def visible_text(page: Any, selector: str) -> str:

@@ -23,7 +23,7 @@ from app.api.catalogue import IMAGE_NAME_PATTERN, ITEM_ID_PATTERN, check_item_id
 from app.api.errors import ApiError
 from app.api.settings import ConfigError
 
-from ..conftest import SESSION, wait_until_healthy
+from ..conftest import SESSION, service_env, wait_until_healthy
 from .conftest import AdminWorld, cognito_call
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -31,10 +31,8 @@ ADMIN_VARIABLES = ("TABLE_NAME", "BUCKET_NAME", "AWS_REGION", "COGNITO_USER_POOL
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "COGNITO_"))}
-    for name in ("TABLE_NAME", "BUCKET_NAME", "HOST", "PORT", "ADMIN_GROUP", "MAX_IMAGE_BYTES"):
-        env.pop(name, None)
-    return env | {"PYTHONDONTWRITEBYTECODE": "1"} | extra
+    return service_env("TABLE_NAME", "BUCKET_NAME", "HOST", "PORT", "ADMIN_GROUP", "MAX_IMAGE_BYTES",
+                       prefixes=("AWS_", "COGNITO_"), **extra)
 
 
 def test_missing_or_bad_settings_name_each_variable(monkeypatch):
